@@ -1,0 +1,320 @@
+"""Runs the red-flag rules over one message with a blank spaCy English pipeline."""
+
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+import re
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+import spacy
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from redflags import context
+from redflags.levels import FLAG_LEVELS, FLAG_SOURCES, combined_level
+from redflags.rules import RULES, Rule
+
+# Longer than any sensible chat message; the rest is still scanned, in chunks.
+CHUNK_CHARS = 5000
+NEGATED_INSIDE = "negated-inside"
+
+
+@dataclass(frozen=True)
+class Detection:
+    flag: str
+    level: str
+    status: str  # present | unsure | negated | historical | other_person | benign
+    trigger: str
+    start: int
+    end: int
+    rule: str
+    source: str
+    cue: Optional[str] = None
+
+    def as_dict(self) -> Dict:
+        return asdict(self)
+
+
+@dataclass
+class DetectionResult:
+    present: List[Detection] = field(default_factory=list)
+    unsure: List[Detection] = field(default_factory=list)
+    discounted: List[Detection] = field(default_factory=list)
+
+    @property
+    def flags(self) -> List[str]:
+        return sorted({d.flag for d in self.present})
+
+    @property
+    def unsure_flags(self) -> List[str]:
+        return sorted({d.flag for d in self.unsure} - set(self.flags))
+
+    @property
+    def level(self) -> str:
+        return combined_level((d.flag, d.level) for d in self.present)
+
+
+def _compile_token(token: str) -> Dict:
+    optional = token.endswith("?") and token != "?"
+    token = token.rstrip("?") if optional else token
+    if token == "_":
+        spec: Dict = {"OP": "?"}
+        return spec
+    if token.startswith("#"):
+        spec = {"NORM": {"REGEX": r"^\d+(\.\d+)?" + re.escape(token[1:]) + "$"}}
+    else:
+        words = token.split("|")
+        if any(word.endswith("*") for word in words):
+            alternatives = "|".join(
+                re.escape(word[:-1]) + ".*" if word.endswith("*") else re.escape(word)
+                for word in words
+            )
+            spec = {"NORM": {"REGEX": f"^(?:{alternatives})$"}}
+        else:
+            spec = {"NORM": {"IN": words}}
+    if optional:
+        spec["OP"] = "?"
+    return spec
+
+
+def compile_pattern(pattern: str) -> List[Dict]:
+    return [_compile_token(token) for token in pattern.split()]
+
+
+def _vocabulary() -> Set[str]:
+    words: Set[str] = set()
+    for rule in RULES:
+        for pattern in rule.patterns:
+            for token in pattern.split():
+                words.update(w for w in token.rstrip("?").split("|") if w.isalpha())
+        words.update(rule.benign)
+        words.update(rule.confirm)
+    for phrases in (context.NEGATION_BEFORE, context.NEGATION_AFTER, context.HISTORY,
+                    context.RELATIVES):
+        for phrase in phrases:
+            words.update(phrase.split())
+    return words
+
+
+class SpellingFixer:
+    """Maps a misspelt token to a rule word one slip away.
+
+    Only slips that keep a word recognisable are fixed (a dropped, doubled or extra
+    letter, two letters swapped; a changed letter only in long words), so "bladdr",
+    "numbnes", "controll", "brething" and "incontinance" are understood while short
+    real words ("leaning" vs "leaking") are left alone.
+    """
+
+    MIN_LENGTH = 5
+    OMISSION_MIN_LENGTH = 4  # "fevr" -> "fever"
+    SUBSTITUTION_MIN_LENGTH = 8
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self.vocabulary = {w for w in vocabulary if len(w) >= self.OMISSION_MIN_LENGTH}
+        self._by_deletion: Dict[str, str] = {}
+        for word in sorted(self.vocabulary):
+            for variant in self._deletions(word):
+                self._by_deletion.setdefault(variant, word)
+        self.fix = lru_cache(maxsize=20000)(self._fix)
+
+    @staticmethod
+    def _deletions(word: str) -> List[str]:
+        return [word[:i] + word[i + 1:] for i in range(len(word))]
+
+    def _fix(self, token: str) -> str:
+        if token in self.vocabulary or not token.isalpha():
+            return token
+        if len(token) >= self.OMISSION_MIN_LENGTH and token in self._by_deletion:
+            return self._by_deletion[token]  # one letter left out
+        if len(token) < self.MIN_LENGTH:
+            return token
+        for variant in self._deletions(token):  # one extra letter typed
+            if variant in self.vocabulary:
+                return variant
+        for i in range(len(token) - 1):  # two letters swapped
+            swapped = token[:i] + token[i + 1] + token[i] + token[i + 2:]
+            if swapped in self.vocabulary:
+                return swapped
+        if len(token) >= self.SUBSTITUTION_MIN_LENGTH:  # one letter changed
+            for variant in self._deletions(token):
+                if variant in self._by_deletion:
+                    return self._by_deletion[variant]
+        return token
+
+
+class RedFlagDetector:
+    """Loads the pipeline and rules once; `detect` is then cheap (about a millisecond)."""
+
+    def __init__(self) -> None:
+        self.nlp = spacy.blank("en")
+        self.nlp.add_pipe("sentencizer")
+        self.speller = SpellingFixer(_vocabulary())
+        self.matcher = Matcher(self.nlp.vocab)
+        # One matcher key per pattern ("rule#3"), so a match's alignment tells which of
+        # its tokens filled a `_` wildcard slot.
+        self.rules: Dict[str, Rule] = {}
+        self._wildcard_slots: Dict[str, Set[int]] = {}
+        for rule in RULES:
+            for number, pattern in enumerate(rule.patterns):
+                key = f"{rule.rule_id}#{number}"
+                self.rules[key] = rule
+                self._wildcard_slots[key] = {
+                    slot for slot, token in enumerate(pattern.split()) if token == "_"
+                }
+                self.matcher.add(key, [compile_pattern(pattern)])
+        self.cues = context.ContextCues(self.nlp)
+
+    def _doc(self, text: str) -> Doc:
+        doc = self.nlp(text)
+        for token in doc:
+            # spaCy's norm already expands "can't" -> "can" "not"; keep "'s" as is.
+            token.norm_ = self.speller.fix(token.norm_.lower())
+        return doc
+
+    def detect(self, text: Optional[str]) -> DetectionResult:
+        result = DetectionResult()
+        if not text or not text.strip():
+            return result
+        offset = 0
+        for chunk in _chunks(text, CHUNK_CHARS):
+            self._detect_chunk(chunk, offset, result)
+            offset += len(chunk)
+        return result
+
+    def _detect_chunk(self, text: str, offset: int, result: DetectionResult) -> None:
+        doc = self._doc(text)
+        self._negated_keys: Dict[Tuple[int, int], str] = {}
+        cues = self.cues.cues(doc)
+        for span, rule, family in self._best_matches(doc):
+            detection = self._judge(doc, span, rule, family, cues, offset)
+            if detection.status == "present":
+                result.present.append(detection)
+            elif detection.status == "unsure":
+                result.unsure.append(detection)
+            else:
+                result.discounted.append(detection)
+
+    def _best_matches(self, doc: Doc) -> List[Tuple[Span, Rule, str]]:
+        """Longest match per family; a question only where no flag already covers it."""
+        by_kind: Dict[Tuple[str, str], List[Span]] = {}
+        for match_id, start, end, alignment in self.matcher(doc, with_alignments=True):
+            key = doc.vocab.strings[match_id]
+            rule = self.rules[key]
+            # "legs are not weak": a negation that filled a wildcard negates the match.
+            label = NEGATED_INSIDE if self._wildcard_negation(doc, start, alignment, key) else key
+            span = Span(doc, start, end, label=label)
+            if label == NEGATED_INSIDE:
+                self._negated_keys[(start, end)] = key
+            families = rule.families + tuple(
+                family for family, words in rule.also
+                if _first_word_in(span.sent, words) is not None
+            )
+            for family in families:
+                by_kind.setdefault((rule.kind, family), []).append(span)
+        chosen: List[Tuple[Span, Rule, str]] = []
+        flag_spans: List[Span] = []
+        for (kind, family), spans in sorted(by_kind.items()):
+            if kind == "flag":
+                for span in filter_spans(spans):
+                    chosen.append((span, self._rule_of(span), family))
+                    flag_spans.append(span)
+        for (kind, family), spans in sorted(by_kind.items()):
+            if kind == "unsure":
+                for span in filter_spans(spans):
+                    if not any(_overlap(span, other) for other in flag_spans):
+                        chosen.append((span, self._rule_of(span), family))
+        return chosen
+
+    def _key_of(self, span: Span) -> str:
+        if span.label_ == NEGATED_INSIDE:
+            return self._negated_keys[(span.start, span.end)]
+        return span.label_
+
+    def _rule_of(self, span: Span) -> Rule:
+        return self.rules[self._key_of(span)]
+
+    def _wildcard_negation(self, doc: Doc, start: int, alignment: List[int], key: str) -> bool:
+        slots = self._wildcard_slots[key]
+        return any(
+            doc[start + offset].norm_ in context.INSIDE_NEGATIONS and slot in slots
+            for offset, slot in enumerate(alignment)
+        )
+
+    def _judge(self, doc: Doc, span: Span, rule: Rule, family: str, cues: Dict,
+               offset: int) -> Detection:
+        bounds = context.clause_bounds(doc, span)
+        status, cue = _effective_kind(rule, span), None
+        if status == "benign":
+            cue = _first_word_in(span.sent, rule.benign)
+        other = context.other_person(doc, span, cues, bounds)
+        negation = "inside the phrase" if span.label_ == NEGATED_INSIDE else (
+            context.negated(doc, span, cues, bounds))
+        past = context.historical(doc, span, cues, bounds)
+        if other:
+            status, cue = "other_person", other
+        elif negation:
+            status, cue = "negated", negation
+        elif past and rule.history == "discount":
+            status, cue = "historical", past
+        elif past and rule.history == "ask" and status == "present":
+            status, cue = "unsure", past
+        return Detection(
+            flag=family,
+            level=rule.level or FLAG_LEVELS[family],
+            status=status,
+            trigger=span.text,
+            start=offset + span.start_char,
+            end=offset + span.end_char,
+            rule=self._key_of(span),
+            source=FLAG_SOURCES[family],
+            cue=cue,
+        )
+
+
+def _effective_kind(rule: Rule, span: Span) -> str:
+    """present / unsure / benign after the sentence's benign and confirming words."""
+    following = " ".join(t.norm_ for t in span.doc[span.end:span.end + 2])
+    if any((following + " ").startswith(phrase + " ") for phrase in rule.benign_next):
+        return "benign"
+    benign = _first_word_in(span.sent, rule.benign) is not None
+    confirmed = _first_word_in(span.sent, rule.confirm) is not None
+    if rule.kind == "flag" or confirmed:
+        if not benign or confirmed:
+            return "present"
+        return {"soften": "unsure", "ask": "unsure", "ignore": "benign"}[rule.benign_effect]
+    if benign and rule.benign_effect in ("soften", "ignore"):
+        return "benign"
+    return "unsure"
+
+
+def _first_word_in(span: Span, words: Iterable[str]) -> Optional[str]:
+    wanted = set(words)
+    if not wanted:
+        return None
+    return next((t.text for t in span if t.norm_ in wanted), None)
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _chunks(text: str, size: int) -> List[str]:
+    """Split long text at whitespace so no word is cut in two."""
+    chunks = []
+    while len(text) > size:
+        cut = text.rfind(" ", 0, size)
+        cut = cut if cut > 0 else size
+        chunks.append(text[:cut])
+        text = text[cut:]
+    chunks.append(text)
+    return chunks
+
+
+@lru_cache(maxsize=1)
+def _shared_detector() -> RedFlagDetector:
+    return RedFlagDetector()
+
+
+def detect(text: Optional[str]) -> DetectionResult:
+    """Red flags in one patient message (the module-wide detector is built on first use)."""
+    return _shared_detector().detect(text)
