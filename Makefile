@@ -1,0 +1,102 @@
+# The two commands a new user needs: `make run` and `make test`. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+INSTALLED := $(VENV)/.installed
+MODEL := models/triage.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard redflags/*.py)
+
+export RASA_PORT ?= 5005
+export ACTION_PORT ?= 5055
+export WEB_PORT ?= 8080
+export TRACKER_DB ?= var/rasa.db
+# Rasa and TensorFlow are chatty and phone home by default; keep the console readable.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	@py=""; \
+	if command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys' >/dev/null 2>&1; then \
+	  py=python3.10; \
+	elif command -v pyenv >/dev/null 2>&1; then \
+	  v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.10(\.|$$)' | tail -n 1); \
+	  [ -n "$$v" ] && py="$$(pyenv prefix "$$v")/bin/python"; \
+	fi; \
+	if [ -z "$$py" ]; then \
+	  echo "Rasa 3.6 needs Python 3.10: put python3.10 on PATH or install it with pyenv (pyenv install 3.10.13)." >&2; \
+	  exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$py"; \
+	"$$py" -m venv $(VENV)
+
+$(INSTALLED): $(PY) requirements.txt constraints.txt
+	$(PY) -m pip install --quiet --upgrade pip==24.0
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+setup: $(INSTALLED) ## Create .venv and install the pinned dependencies
+
+$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
+	@mkdir -p models
+	@start=$$(date +%s); \
+	$(RASA) train --fixed-model-name triage --out models; \
+	echo "Training took $$(( $$(date +%s) - start )) s"
+
+train: $(MODEL) ## Train the model (only when data, domain or config changed)
+
+run: $(MODEL) ## Set up, train if needed, and start the assistant on embedded defaults
+	@mkdir -p var
+	@if [ -z "$$RASA_TOKEN" ]; then \
+	  export RASA_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))'); \
+	  echo "RASA_TOKEN was not set; generated one for this run: $$RASA_TOKEN"; \
+	fi; \
+	echo "Rasa server (REST + socket.io): http://localhost:$$RASA_PORT"; \
+	echo "  talk to it:  curl -s -XPOST localhost:$$RASA_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"; \
+	echo "  a conversation's slots: curl -s 'localhost:$$RASA_PORT/conversations/me/tracker?token=$$RASA_TOKEN'"; \
+	echo "Action server: http://localhost:$$ACTION_PORT"; \
+	echo "Conversations are stored in $$TRACKER_DB. Ctrl-C stops everything."; \
+	RASA_TOKEN=$$RASA_TOKEN exec $(VENV)/bin/honcho start -f Procfile
+
+shell: $(INSTALLED) ## Chat in the terminal with the stack `make run` started
+	$(PY) -c "import asyncio, uuid; from rasa.core.channels.console import record_messages; \
+	  asyncio.run(record_messages('shell-' + uuid.uuid4().hex[:8], server_url='http://localhost:$(RASA_PORT)'))"
+
+validate: $(INSTALLED) ## rasa data validate, failing on warnings
+	$(RASA) data validate --fail-on-warnings
+
+story-test: $(MODEL) ## Run the test stories against the real model and action server
+	@mkdir -p results var
+	@$(RASA) run actions --actions actions --port $(ACTION_PORT) > var/story-test-actions.log 2>&1 & \
+	actions_pid=$$!; trap "kill $$actions_pid 2>/dev/null" EXIT; \
+	$(PY) -m scripts.wait_for_port $(ACTION_PORT) && \
+	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \
+	  --fail-on-prediction-errors --out results
+
+pytest: $(MODEL) ## Unit tests and whole conversations against the real servers
+	$(PY) -m pytest -q tests
+
+test: $(INSTALLED) ## Set up, validate, train, run the test stories and pytest
+	$(MAKE) validate
+	$(MAKE) train
+	$(MAKE) story-test
+	$(MAKE) pytest
+
+eval: $(MODEL) ## Intent accuracy and F1 on the held-out messages in tests/nlu_heldout.yml
+	$(RASA) test nlu --nlu tests/nlu_heldout.yml --model $(MODEL) --out results/nlu
+	$(PY) -m scripts.nlu_report results/nlu/intent_report.json
+
+eval-safety: $(INSTALLED) ## Red-flag recall per family, false alarms and misses
+	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml
+	$(PY) -m redflags.evaluate tests/data/red_flag_holdout.yml
+
+clean: ## Remove trained models, results and local conversation data
+	rm -rf models/*.tar.gz results var .rasa

@@ -1,0 +1,134 @@
+"""Recording red flags in the conversation, and the actions around escalation.
+
+Recording is one function used by every path (a flag in any message, a "yes" in the
+checklist, a "yes" to a clarifying question), so the audit trail is the same whichever
+path found it. `red_flags` only grows and `triage_level` only goes up.
+"""
+
+from typing import Any, Dict, Iterable, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from redflags.levels import FLAG_LEVELS, FLAG_SOURCES, LEVEL_ORDER, combined_level, max_level
+
+# The checklist question each form slot asks, and the flag a "yes" means.
+CHECKLIST_FLAGS = {
+    "check_bladder_bowel": ("cauda_equina", "emergency"),
+    "check_saddle_numbness": ("cauda_equina", "emergency"),
+    "check_leg_weakness": ("progressive_neuro_deficit", "urgent"),
+    "check_fever_unwell": ("infection", "urgent"),
+    "check_cancer_history": ("cancer", "urgent"),
+    "check_recent_trauma": ("trauma_fracture", "emergency"),
+    "check_chest_breathing": ("cardiac_vascular", "emergency"),
+}
+
+
+def evidence_entry(flag: Text, level: Text, trigger: Text, rule: Text, message: Text,
+                   status: Text = "present", source: Optional[Text] = None) -> Dict[Text, Any]:
+    return {
+        "flag": flag,
+        "level": level,
+        "status": status,
+        "trigger": trigger,
+        "rule": rule,
+        "source": source or FLAG_SOURCES.get(flag, ""),
+        "message": message[:500],
+    }
+
+
+def record_flags(slots: Dict[Text, Any], entries: Iterable[Dict[Text, Any]]) -> Dict[Text, Any]:
+    """Slot updates that add these evidence entries (only `present` ones raise the level)."""
+    entries = list(entries)
+    if not entries:
+        return {}
+    evidence = list(slots.get("red_flag_evidence") or []) + entries
+    present = [e for e in evidence if e["status"] == "present"]
+    flags = list(slots.get("red_flags") or [])
+    flags += [e["flag"] for e in present if e["flag"] not in flags]
+    level = max_level(slots.get("triage_level"),
+                      combined_level((e["flag"], e["level"]) for e in present))
+    updates: Dict[Text, Any] = {"red_flag_evidence": evidence}
+    new_present = [e for e in entries if e["status"] == "present"]
+    if new_present:
+        worst = max(new_present, key=lambda e: LEVEL_ORDER[e["level"]])
+        updates.update(red_flags=flags, latest_red_flag=worst["flag"])
+        if level != "routine":
+            updates["triage_level"] = level
+    return updates
+
+
+def entries_from_entities(entities: List[Dict[Text, Any]], text: Text) -> List[Dict[Text, Any]]:
+    return [
+        evidence_entry(e["value"], e.get("level", FLAG_LEVELS[e["value"]]),
+                       e.get("trigger", ""), e.get("rule", ""), text,
+                       source=e.get("source"))
+        for e in entities if e.get("entity") == "red_flag"
+    ]
+
+
+def _events(updates: Dict[Text, Any]) -> List[EventType]:
+    return [SlotSet(name, value) for name, value in updates.items()]
+
+
+def _end_form(tracker: Tracker) -> List[EventType]:
+    if tracker.active_loop_name:
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return []
+
+
+class ActionEscalateRedFlag(Action):
+    """Makes sure the flag is recorded and stops the triage form; the rule then speaks."""
+
+    def name(self) -> Text:
+        return "action_escalate_red_flag"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        slots = tracker.current_slot_values()
+        updates: Dict[Text, Any] = {}
+        pending = slots.get("pending_red_flag")
+        if slots.get("awaiting_red_flag_answer") and pending in FLAG_LEVELS:
+            # The patient said yes to the clarifying question about this family.
+            updates = record_flags(slots, [evidence_entry(
+                pending, FLAG_LEVELS[pending], "yes to the clarifying question",
+                "clarifying_question", tracker.latest_message.get("text") or "")])
+        updates.update(awaiting_red_flag_answer=False, pending_red_flag=None)
+        return _events(updates) + _end_form(tracker)
+
+
+class ActionAskRedFlagQuestion(Action):
+    """Remembers which family to ask about; the rule then asks the clarifying question."""
+
+    def name(self) -> Text:
+        return "action_ask_red_flag_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        family = next(
+            (e["value"] for e in tracker.latest_message.get("entities", [])
+             if e.get("entity") == "red_flag_question"),
+            None,
+        )
+        return [SlotSet("pending_red_flag", family), SlotSet("awaiting_red_flag_answer", True)]
+
+
+class ActionClearRedFlagQuestion(Action):
+    """The patient said no to the clarifying question: note it for the clinician, go on."""
+
+    def name(self) -> Text:
+        return "action_clear_red_flag_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        slots = tracker.current_slot_values()
+        pending = slots.get("pending_red_flag")
+        updates: Dict[Text, Any] = {}
+        if pending in FLAG_LEVELS:
+            updates = record_flags(slots, [evidence_entry(
+                pending, FLAG_LEVELS[pending], "no to the clarifying question",
+                "clarifying_question", tracker.latest_message.get("text") or "",
+                status="denied_by_patient")])
+        updates.update(awaiting_red_flag_answer=False, pending_red_flag=None)
+        return _events(updates)

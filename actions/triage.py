@@ -1,0 +1,216 @@
+"""The triage form: reading answers from every message, validating, finishing, restarting.
+
+`extract_updates` is the one place that turns a patient's message into slot values. It
+runs on every user message (a custom slot mapping), so an answer is understood whether
+it comes when asked, early ("lower back, 3 weeks, since I started running"), or later as
+a correction ("actually it's more my upper back").
+"""
+
+import datetime
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import parsing
+from actions.red_flags import (
+    CHECKLIST_FLAGS,
+    entries_from_entities,
+    evidence_entry,
+    record_flags,
+)
+from actions.summary import triage_summary
+
+FORM = "triage_form"
+TRIAGE_SLOTS = [
+    "pain_location", "pain_radiates", "pain_side", "onset", "onset_activity",
+    "duration_weeks", "severity", "eases_worsens", "desk_hours", "training_change",
+    "training_activity",
+]
+CHECKLIST_SLOTS = list(CHECKLIST_FLAGS)
+# Questions and requests that are not answers: rules answer them and the form resumes.
+NOT_ANSWERS = {
+    "faq", "ask_why", "ask_needling_for_me", "start_over", "request_booking",
+    "request_human", "out_of_scope", "non_english", "goodbye", "thank",
+    "red_flag_unsure",
+}
+# Intents whose text may volunteer triage details unasked.
+MAY_VOLUNTEER = {
+    "report_back_pain", "inform", "correct_info", "red_flag", "red_flag_unsure",
+    "nlu_fallback", "greet", "affirm", "deny",
+}
+SKIP_INTENTS = {"dont_know", "refuse_answer"}
+MAX_FREE_TEXT = 300
+
+
+def _pair(result: Optional[Tuple[Text, Optional[Text]]], main: Text, extra: Text
+          ) -> Dict[Text, Any]:
+    if result is None:
+        return {}
+    value, detail = result
+    return {main: value, extra: detail} if detail else {main: value}
+
+
+def _parsed(slot: Text, text: Text, answering: bool, today: datetime.date) -> Dict[Text, Any]:
+    """Slot values one parser finds in the text ({} when it finds nothing)."""
+    parsers: Dict[Text, Callable[[], Dict[Text, Any]]] = {
+        "pain_location": lambda: {"pain_location": parsing.parse_pain_location(text)},
+        "pain_radiates": lambda: _pair(
+            parsing.parse_pain_radiation(text, answering=answering), "pain_radiates", "pain_side"),
+        "onset": lambda: _pair(parsing.parse_onset(text), "onset", "onset_activity"),
+        "duration_weeks": lambda: {"duration_weeks": parsing.parse_duration_weeks(text, today)},
+        "severity": lambda: {"severity": parsing.parse_severity(text, answering=answering)},
+        "desk_hours": lambda: {"desk_hours": parsing.parse_desk_hours(text, answering=answering)},
+        "training_change": lambda: _pair(
+            parsing.parse_training_change(text), "training_change", "training_activity"),
+    }
+    if slot not in parsers:
+        return {}
+    return {k: v for k, v in parsers[slot]().items() if v is not None}
+
+
+def _answer_to_requested(requested: Text, text: Text, intent: Text,
+                         today: datetime.date) -> Dict[Text, Any]:
+    if requested in CHECKLIST_FLAGS:
+        return {requested: {"affirm": True, "deny": False}[intent]} if intent in (
+            "affirm", "deny") else {}
+    if requested == "eases_worsens":
+        words = parsing.normalise(text)
+        return {"eases_worsens": words[:MAX_FREE_TEXT]} if any(c.isalpha() for c in words) else {}
+    return _parsed(requested, text, answering=True, today=today)
+
+
+def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
+                    slots: Dict[Text, Any], active_loop: Optional[Text],
+                    today: Optional[datetime.date] = None) -> Dict[Text, Any]:
+    """Slot updates from one user message, given the conversation's slots so far."""
+    today = today or datetime.date.today()
+    text = text or ""
+    updates: Dict[Text, Any] = {}
+    updates.update(record_flags(slots, entries_from_entities(entities, text)))
+    if slots.get("awaiting_red_flag_answer") and intent in ("affirm", "deny"):
+        return updates  # a yes/no to the clarifying question, handled by its own rules
+
+    requested = slots.get("requested_slot") if active_loop == FORM else None
+    if requested and intent not in NOT_ANSWERS:
+        if intent in SKIP_INTENTS and requested not in CHECKLIST_FLAGS:
+            skipped = list(slots.get("skipped_questions") or [])
+            updates["skipped_questions"] = skipped + [requested]
+        else:
+            updates.update(_answer_to_requested(requested, text, intent, today))
+        if updates.get(requested) is True:
+            flag, level = CHECKLIST_FLAGS[requested]
+            updates.update(record_flags({**slots, **updates}, [evidence_entry(
+                flag, level, f"yes to the checklist question {requested}",
+                f"checklist:{requested}", text)]))
+
+    if intent in MAY_VOLUNTEER:
+        for slot in ("pain_location", "pain_radiates", "onset", "duration_weeks",
+                     "severity", "desk_hours", "training_change"):
+            if slot == requested:
+                continue
+            found = _parsed(slot, text, answering=False, today=today)
+            if slot in found and (slots.get(slot) is None or intent == "correct_info"):
+                updates.update({k: v for k, v in found.items() if k not in updates})
+
+    changed_triage = {k for k in updates if k in TRIAGE_SLOTS}
+    if changed_triage:
+        updates["triage_summary"] = triage_summary({**slots, **updates})
+    return updates
+
+
+def corrected_slots(slots: Dict[Text, Any], updates: Dict[Text, Any]) -> List[Text]:
+    """Main triage answers the patient changed (not filled for the first time)."""
+    return [
+        name for name in ("pain_location", "pain_radiates", "onset", "duration_weeks",
+                          "severity", "desk_hours", "training_change")
+        if name in updates and slots.get(name) is not None and slots[name] != updates[name]
+    ]
+
+
+class ActionExtractTriageSlots(Action):
+    """Runs after every user message (the slots' custom mapping)."""
+
+    def name(self) -> Text:
+        return "action_extract_triage_slots"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        message = tracker.latest_message
+        slots = tracker.current_slot_values()
+        updates = extract_updates(
+            message.get("text") or "",
+            (message.get("intent") or {}).get("name") or "",
+            message.get("entities") or [],
+            slots,
+            tracker.active_loop_name,
+        )
+        if corrected_slots(slots, updates):
+            dispatcher.utter_message(response="utter_noted_correction")
+        if "skipped_questions" in updates:
+            dispatcher.utter_message(response="utter_noted_skip")
+        return [SlotSet(name, value) for name, value in updates.items()]
+
+
+class ValidateTriageForm(FormValidationAction):
+    """Which questions are still needed, and a kind re-ask when an answer wasn't clear."""
+
+    def name(self) -> Text:
+        return "validate_triage_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("triage_level") in ("emergency", "urgent"):
+            return []  # a red flag ends the questions: advice comes first
+        skipped = set(tracker.get_slot("skipped_questions") or [])
+        return [slot for slot in domain_slots if slot not in skipped]
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        answered = {e["name"] for e in events if e.get("event") == "slot"} - {"requested_slot"}
+        if tracker.get_slot("requested_slot") and not answered:
+            # Nothing in the message answered anything: say so kindly; the form asks again.
+            dispatcher.utter_message(response="utter_default")
+            unclear = (tracker.get_slot("unclear_answers") or 0) + 1
+            events.append(SlotSet("unclear_answers", unclear))
+        return events
+
+
+class ActionFinishTriage(Action):
+    """After the form: the level is routine unless a red flag raised it; summary ready."""
+
+    def name(self) -> Text:
+        return "action_finish_triage"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        slots = tracker.current_slot_values()
+        return [
+            SlotSet("triage_level", slots.get("triage_level") or "routine"),
+            SlotSet("triage_summary", triage_summary(slots)),
+        ]
+
+
+class ActionOfferBooking(Action):
+    def name(self) -> Text:
+        return "action_offer_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        return [SlotSet("booking_status", "offered")]
+
+
+class ActionStartOver(Action):
+    """Clears the answers to start the questions again; red flags are never cleared."""
+
+    def name(self) -> Text:
+        return "action_start_over"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        cleared = TRIAGE_SLOTS + CHECKLIST_SLOTS + [
+            "skipped_questions", "triage_summary", "requested_slot"]
+        return [SlotSet(name, None) for name in cleared] + [SlotSet("unclear_answers", 0)]
