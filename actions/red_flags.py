@@ -46,7 +46,9 @@ def record_flags(slots: Dict[Text, Any], entries: Iterable[Dict[Text, Any]]) -> 
     evidence = list(slots.get("red_flag_evidence") or []) + entries
     present = [e for e in evidence if e["status"] == "present"]
     flags = list(slots.get("red_flags") or [])
-    flags += [e["flag"] for e in present if e["flag"] not in flags]
+    for entry in present:
+        if entry["flag"] not in flags:
+            flags.append(entry["flag"])
     level = max_level(slots.get("triage_level"),
                       combined_level((e["flag"], e["level"]) for e in present))
     updates: Dict[Text, Any] = {"red_flag_evidence": evidence}

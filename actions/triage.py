@@ -30,16 +30,16 @@ TRIAGE_SLOTS = [
     "training_activity",
 ]
 CHECKLIST_SLOTS = list(CHECKLIST_FLAGS)
-# Questions and requests that are not answers: rules answer them and the form resumes.
+# Questions and requests that are not answers: the form declines them (so Rasa lets the
+# digression rules answer) and asks its question again afterwards.
 NOT_ANSWERS = {
     "faq", "ask_why", "ask_needling_for_me", "start_over", "request_booking",
-    "request_human", "out_of_scope", "non_english", "goodbye", "thank",
-    "red_flag_unsure",
+    "request_human", "out_of_scope", "non_english", "goodbye", "thank", "greet",
+    "red_flag", "red_flag_unsure",
 }
 # Intents whose text may volunteer triage details unasked.
 MAY_VOLUNTEER = {
-    "report_back_pain", "inform", "correct_info", "red_flag", "red_flag_unsure",
-    "nlu_fallback", "greet", "affirm", "deny",
+    "report_back_pain", "inform", "correct_info", "nlu_fallback", "affirm", "deny",
 }
 SKIP_INTENTS = {"dont_know", "refuse_answer"}
 MAX_FREE_TEXT = 300
@@ -118,6 +118,9 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
     changed_triage = {k for k in updates if k in TRIAGE_SLOTS}
     if changed_triage:
         updates["triage_summary"] = triage_summary({**slots, **updates})
+    corrections = corrected_slots(slots, updates)
+    if corrections or slots.get("corrected_slots"):
+        updates["corrected_slots"] = corrections or None  # this turn's only
     return updates
 
 
@@ -128,6 +131,16 @@ def corrected_slots(slots: Dict[Text, Any], updates: Dict[Text, Any]) -> List[Te
                           "severity", "desk_hours", "training_change")
         if name in updates and slots.get(name) is not None and slots[name] != updates[name]
     ]
+
+
+def slots_set_since_user_message(tracker: Tracker) -> set:
+    names = set()
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot":
+            names.add(event["name"])
+    return names
 
 
 class ActionExtractTriageSlots(Action):
@@ -147,10 +160,7 @@ class ActionExtractTriageSlots(Action):
             slots,
             tracker.active_loop_name,
         )
-        if corrected_slots(slots, updates):
-            dispatcher.utter_message(response="utter_noted_correction")
-        if "skipped_questions" in updates:
-            dispatcher.utter_message(response="utter_noted_skip")
+        # Rasa drops messages sent during slot extraction; the form's validation speaks.
         return [SlotSet(name, value) for name, value in updates.items()]
 
 
@@ -169,9 +179,17 @@ class ValidateTriageForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        clarifying = tracker.get_slot("awaiting_red_flag_answer") and intent in ("affirm", "deny")
+        if intent in NOT_ANSWERS or clarifying:
+            return []  # nothing answered: Rasa rejects the form and a rule takes the turn
+        set_this_turn = slots_set_since_user_message(tracker) - {"requested_slot"}
         events = await super().run(dispatcher, tracker, domain)
-        answered = {e["name"] for e in events if e.get("event") == "slot"} - {"requested_slot"}
-        if tracker.get_slot("requested_slot") and not answered:
+        if "corrected_slots" in set_this_turn and tracker.get_slot("corrected_slots"):
+            dispatcher.utter_message(response="utter_noted_correction")
+        if "skipped_questions" in set_this_turn:
+            dispatcher.utter_message(response="utter_noted_skip")
+        if tracker.get_slot("requested_slot") and not set_this_turn:
             # Nothing in the message answered anything: say so kindly; the form asks again.
             dispatcher.utter_message(response="utter_default")
             unclear = (tracker.get_slot("unclear_answers") or 0) + 1

@@ -1,0 +1,171 @@
+"""Whole conversations against the real trained model and the real action server."""
+
+import pytest
+
+pytestmark = pytest.mark.conversation
+
+CHECKLIST_NO = ["no", "No", "nope", "no", "no", "no", "no"]
+
+
+def answer_all(assistant, sender, answers):
+    return [assistant.texts(sender, text) for text in answers]
+
+
+def test_happy_path_fills_every_triage_slot_and_offers_booking(assistant):
+    sender = assistant.new_sender()
+    assert "Hein Viljoen Physiotherapy" in assistant.texts(sender, "hi")
+    replies = answer_all(assistant, sender, [
+        "my lower back has been sore",
+        "it goes down my left leg",
+        "it started suddenly when I was lifting a box",
+        "about 3 weeks",
+        "7",
+        "sitting makes it worse, walking helps",
+        "about 9 hours",
+        "I started running more for the Comrades",
+    ] + CHECKLIST_NO)
+    summary = replies[-1]
+    assert "Here's what I've noted" in summary
+    assert "lower back" in summary and "7/10" in summary
+
+    slots = assistant.slots(sender)
+    assert slots["pain_location"] == "lower_back"
+    assert slots["pain_radiates"] == "leg" and slots["pain_side"] == "left"
+    assert slots["onset"] == "sudden"
+    assert slots["duration_weeks"] == pytest.approx(3.0)
+    assert slots["severity"] == 7
+    assert slots["desk_hours"] == 9
+    assert slots["training_change"] == "increased"
+    assert slots["eases_worsens"]
+    assert slots["red_flags"] in (None, [])
+    assert slots["triage_level"] == "routine"
+    assert slots["check_bladder_bowel"] is False
+
+    next_step = assistant.texts(sender, "yes that's right")
+    assert "assessment" in next_step and "10177" in next_step  # safety net has the numbers
+    assert assistant.slots(sender)["booking_status"] == "offered"
+
+
+def test_red_flag_in_the_first_message_gives_emergency_advice(assistant):
+    sender = assistant.new_sender()
+    reply = assistant.texts(sender, "hi my back is killing me and I peed myself this morning")
+    assert "10177" in reply and "112" in reply
+    assert "emergency unit" in reply and "drive" in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "emergency"
+    assert slots["red_flags"] == ["cauda_equina"]
+    evidence = slots["red_flag_evidence"][0]
+    assert evidence["flag"] == "cauda_equina" and "peed myself" in evidence["trigger"]
+    assert evidence["source"].startswith("CES warning card")
+
+
+def test_red_flag_mid_form_interrupts_and_level_only_goes_up(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my upper back hurts", "no it doesn't spread"])
+    reply = assistant.texts(sender, "also I've been on prednisone for years for my lungs")
+    assert "doctor today" in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "urgent" and slots["red_flags"] == ["trauma_fracture"]
+    assert assistant.tracker(sender)["active_loop"] in ({}, None) or \
+        assistant.tracker(sender)["active_loop"].get("name") is None
+
+    reply = assistant.texts(sender, "and now I have chest pain and I'm short of breath")
+    assert "10177" in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "emergency"
+    assert set(slots["red_flags"]) == {"trauma_fracture", "cardiac_vascular"}
+
+    # Nothing later lowers it, and booking is not offered on an emergency.
+    assistant.texts(sender, "thanks")
+    reply = assistant.texts(sender, "can I book a physio appointment?")
+    assert "emergency" in reply
+    assert assistant.slots(sender)["triage_level"] == "emergency"
+
+
+def test_checklist_yes_stops_the_questions_with_advice(assistant):
+    sender = assistant.new_sender()
+    replies = answer_all(assistant, sender, [
+        "lower back pain", "down my right leg", "gradually", "2 weeks", "6",
+        "bending", "8 hours", "same as always", "no",
+    ])
+    assert "numbness" in replies[-1]  # the second checklist question
+    reply = assistant.texts(sender, "yes")
+    assert "10177" in reply and "Here's what I've noted" not in reply
+    slots = assistant.slots(sender)
+    assert slots["check_saddle_numbness"] is True
+    assert slots["triage_level"] == "emergency" and slots["red_flags"] == ["cauda_equina"]
+
+
+def test_negated_and_other_person_red_flags_do_not_escalate(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my lower back is sore"])
+    reply = assistant.texts(sender, "lower back, no numbness or tingling and my bladder is fine")
+    assert "10177" not in reply
+    reply = assistant.texts(sender, "my dad had cancer but I'm fine, it doesn't spread")
+    assert "10177" not in reply and "doctor" not in reply
+    slots = assistant.slots(sender)
+    assert slots["red_flags"] in (None, [])
+    assert slots["triage_level"] is None
+
+
+def test_red_flag_after_a_routine_outcome_upgrades_it(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, [
+        "neck pain", "no it doesn't spread", "gradually", "a couple of months", "4",
+        "heat helps", "10 hours", "I don't train",
+    ] + CHECKLIST_NO + ["yes", "not now"])
+    assert assistant.slots(sender)["triage_level"] == "routine"
+    reply = assistant.texts(sender, "oh and I've had a fever and chills since yesterday")
+    assert "doctor today" in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "urgent" and slots["red_flags"] == ["infection"]
+
+
+def test_unclear_sign_gets_one_question(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my back is sore")
+    assistant.texts(sender, "lower back")
+    question = assistant.texts(sender, "my bum goes numb when I sit for a long time")
+    assert "Just to check" in question
+    assert assistant.slots(sender)["pending_red_flag"] == "cauda_equina"
+    after_no = assistant.texts(sender, "no")
+    assert "Thanks for checking" in after_no and "spread" in after_no  # form carries on
+    slots = assistant.slots(sender)
+    assert slots["red_flags"] in (None, []) and slots["awaiting_red_flag_answer"] is False
+    assert slots["red_flag_evidence"][-1]["status"] == "denied_by_patient"
+
+
+def test_digressions_inside_the_form_come_back_to_the_question(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "I hurt my back")
+    reply = assistant.texts(sender, "does dry needling hurt?")
+    assert "twitch" in reply and "Where is the pain" in reply
+    reply = assistant.texts(sender, "why do you ask?")
+    assert "muscles and joints" in reply and "Where is the pain" in reply
+    reply = assistant.texts(sender, "lower back")
+    assert "spread" in reply
+    reply = assistant.texts(sender, "would dry needling help my back?")
+    assert "glutes" in reply  # the answer knows it is the lower back
+    assistant.texts(sender, "no it stays in my back")
+    reply = assistant.texts(sender, "no idea")
+    assert "leave that one" in reply
+    reply = assistant.texts(sender, "actually it's more my upper back")
+    assert "updated" in reply
+    slots = assistant.slots(sender)
+    assert slots["pain_location"] == "upper_back"
+    assert slots["skipped_questions"] == ["onset"]
+
+
+@pytest.mark.parametrize("bad_input", [
+    "", "😀😀😀", "<script>alert('x')</script><b>hi</b>", "x" * 10_000,
+    "ek het baie pyn in my onderrug", "\x00\x01\x02 binary", "?!?!",
+])
+def test_bad_input_gets_a_kind_reply_and_the_conversation_goes_on(assistant, bad_input):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my back hurts")
+    reply = assistant.say(sender, bad_input)
+    assert reply, "the assistant must always answer"
+    assert all(m.get("text") for m in reply)
+    assert all("<script>" not in m["text"] for m in reply)
+    assistant.texts(sender, "lower back")
+    assert assistant.slots(sender)["pain_location"] == "lower_back"
