@@ -42,6 +42,9 @@ MAY_VOLUNTEER = {
     "report_back_pain", "inform", "correct_info", "nlu_fallback", "affirm", "deny",
 }
 SKIP_INTENTS = {"dont_know", "refuse_answer"}
+# Below this confidence a "question" may really be an answer the classifier misread
+# ("I don't exercise" as an FAQ); the parsers then get the first word.
+DIGRESSION_CONFIDENCE = 0.8
 MAX_FREE_TEXT = 300
 
 
@@ -82,9 +85,17 @@ def _answer_to_requested(requested: Text, text: Text, intent: Text,
     return _parsed(requested, text, answering=True, today=today)
 
 
+def is_digression(intent: Text, confidence: float) -> bool:
+    """A question or request the rules should answer, not an answer for the form."""
+    if intent in ("red_flag", "red_flag_unsure"):
+        return True
+    return intent in NOT_ANSWERS and confidence >= DIGRESSION_CONFIDENCE
+
+
 def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
                     slots: Dict[Text, Any], active_loop: Optional[Text],
-                    today: Optional[datetime.date] = None) -> Dict[Text, Any]:
+                    today: Optional[datetime.date] = None,
+                    confidence: float = 1.0) -> Dict[Text, Any]:
     """Slot updates from one user message, given the conversation's slots so far."""
     today = today or datetime.date.today()
     text = text or ""
@@ -94,7 +105,7 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
         return updates  # a yes/no to the clarifying question, handled by its own rules
 
     requested = slots.get("requested_slot") if active_loop == FORM else None
-    if requested and intent not in NOT_ANSWERS:
+    if requested and not is_digression(intent, confidence):
         if intent in SKIP_INTENTS and requested not in CHECKLIST_FLAGS:
             skipped = list(slots.get("skipped_questions") or [])
             updates["skipped_questions"] = skipped + [requested]
@@ -159,6 +170,7 @@ class ActionExtractTriageSlots(Action):
             message.get("entities") or [],
             slots,
             tracker.active_loop_name,
+            confidence=(message.get("intent") or {}).get("confidence") or 0.0,
         )
         # Rasa drops messages sent during slot extraction; the form's validation speaks.
         return [SlotSet(name, value) for name, value in updates.items()]
@@ -179,11 +191,13 @@ class ValidateTriageForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        clarifying = tracker.get_slot("awaiting_red_flag_answer") and intent in ("affirm", "deny")
-        if intent in NOT_ANSWERS or clarifying:
-            return []  # nothing answered: Rasa rejects the form and a rule takes the turn
+        intent = tracker.latest_message.get("intent") or {}
+        name = intent.get("name")
+        clarifying = tracker.get_slot("awaiting_red_flag_answer") and name in ("affirm", "deny")
         set_this_turn = slots_set_since_user_message(tracker) - {"requested_slot"}
+        answered = tracker.get_slot("requested_slot") in set_this_turn
+        if clarifying or (name in NOT_ANSWERS and not answered):
+            return []  # nothing answered: Rasa rejects the form and a rule takes the turn
         events = await super().run(dispatcher, tracker, domain)
         if "corrected_slots" in set_this_turn and tracker.get_slot("corrected_slots"):
             dispatcher.utter_message(response="utter_noted_correction")

@@ -1,0 +1,126 @@
+"""Slot extraction and red-flag recording, without a tracker or a server."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+
+from actions.red_flags import CHECKLIST_FLAGS, evidence_entry, record_flags
+from actions.summary import triage_summary
+from actions.triage import extract_updates
+
+TODAY = datetime.date(2026, 11, 25)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def extract(text, intent="inform", slots=None, requested=None, entities=None):
+    slots = dict(slots or {})
+    if requested:
+        slots["requested_slot"] = requested
+    return extract_updates(text, intent, entities or [], slots,
+                           "triage_form" if requested else None, TODAY)
+
+
+def test_a_first_message_can_answer_several_questions_at_once():
+    updates = extract("my lower back has been sore for 2 weeks since I started crossfit",
+                      intent="report_back_pain")
+    assert updates["pain_location"] == "lower_back"
+    assert updates["duration_weeks"] == pytest.approx(2.0)
+    assert updates["training_change"] == "increased"
+    assert "lower back" in updates["triage_summary"]
+
+
+@pytest.mark.parametrize("requested, text, expected", [
+    ("severity", "7", {"severity": 7}),
+    ("severity", "about a 6 or 7", {"severity": 7}),
+    ("desk_hours", "8", {"desk_hours": 8}),
+    ("desk_hours", "I'm a nurse, on my feet all day", {"desk_hours": 0}),
+    ("duration_weeks", "since the weekend", {"duration_weeks": 0.6}),
+    ("duration_weeks", "a couple of months", {"duration_weeks": 8.7}),
+    ("pain_radiates", "no", {"pain_radiates": "none"}),
+    ("eases_worsens", "heat helps, bending hurts", {"eases_worsens": "heat helps, bending hurts"}),
+])
+def test_answers_to_the_question_asked(requested, text, expected):
+    updates = extract(text, requested=requested)
+    for slot, value in expected.items():
+        assert updates[slot] == value
+
+
+def test_a_bare_number_only_answers_the_question_that_was_asked():
+    updates = extract("8", requested="desk_hours")
+    assert updates["desk_hours"] == 8 and "severity" not in updates
+
+
+def test_a_correction_overwrites_but_a_plain_answer_does_not():
+    slots = {"pain_location": "lower_back", "pain_radiates": "none"}
+    plain = extract("it hurts in my upper back when I sit", slots=slots, requested="onset")
+    assert "pain_location" not in plain
+    corrected = extract("actually it's more my upper back", intent="correct_info",
+                        slots=slots, requested="onset")
+    assert corrected["pain_location"] == "upper_back"
+    assert corrected["corrected_slots"] == ["pain_location"]
+
+
+def test_dont_know_skips_the_question_and_notes_it():
+    updates = extract("no idea", intent="dont_know", requested="onset")
+    assert updates["skipped_questions"] == ["onset"]
+
+
+def test_questions_are_not_taken_as_answers():
+    assert extract("does dry needling hurt my lower back?", intent="faq",
+                   requested="severity") == {}
+
+
+@pytest.mark.parametrize("slot", list(CHECKLIST_FLAGS))
+def test_a_checklist_yes_records_its_flag(slot):
+    updates = extract("yes", intent="affirm", requested=slot)
+    flag, level = CHECKLIST_FLAGS[slot]
+    assert updates[slot] is True
+    assert updates["red_flags"] == [flag] and updates["triage_level"] == level
+    assert updates["red_flag_evidence"][0]["rule"] == f"checklist:{slot}"
+
+
+def test_a_checklist_no_records_nothing():
+    updates = extract("no", intent="deny", requested="check_fever_unwell")
+    assert updates == {"check_fever_unwell": False}
+
+
+def test_flags_accumulate_and_the_level_never_goes_down():
+    slots = {}
+    slots.update(record_flags(slots, [evidence_entry("cauda_equina", "emergency", "wet myself",
+                                                     "ces_bladder#0", "I wet myself")]))
+    slots.update(record_flags(slots, [evidence_entry("infection", "urgent", "fever",
+                                                     "infection_fever#0", "fever")]))
+    assert slots["red_flags"] == ["cauda_equina", "infection"]
+    assert slots["triage_level"] == "emergency"
+    assert len(slots["red_flag_evidence"]) == 2
+
+
+def test_a_denied_clarification_is_recorded_without_raising_the_level():
+    updates = record_flags({}, [evidence_entry("cancer", "urgent", "no", "clarifying_question",
+                                               "no", status="denied_by_patient")])
+    assert "triage_level" not in updates and "red_flags" not in updates
+    assert updates["red_flag_evidence"][0]["status"] == "denied_by_patient"
+
+
+def test_summary_reads_like_plain_words():
+    text = triage_summary({
+        "pain_location": "lower_back", "pain_radiates": "leg", "pain_side": "left",
+        "onset": "sudden", "onset_activity": "lifting a box", "duration_weeks": 0.4,
+        "severity": 7.0, "desk_hours": 8.0, "training_change": "increased",
+        "training_activity": "running", "skipped_questions": ["eases_worsens"],
+    })
+    assert "lower back, spreads into the left leg" in text
+    assert "sudden (lifting a box)" in text and "about 3 days" in text
+    assert "7/10" in text and "about 8 hours" in text
+    assert "Not answered: what eases or worsens it" in text
+
+
+def test_every_response_the_actions_use_is_in_the_domain():
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    used = {"utter_noted_correction", "utter_noted_skip", "utter_default"}
+    assert used <= set(domain.responses)
+    for slot in ("red_flags", "red_flag_evidence", "triage_level", "latest_red_flag",
+                 "triage_summary", "corrected_slots", "skipped_questions"):
+        assert slot in {s.name for s in domain.slots}
