@@ -16,6 +16,8 @@ export TRACKER_DB ?= var/rasa.db
 # Rasa and TensorFlow are chatty and phone home by default; keep the console readable.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean

@@ -95,8 +95,11 @@ def is_digression(intent: Text, confidence: float) -> bool:
 def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
                     slots: Dict[Text, Any], active_loop: Optional[Text],
                     today: Optional[datetime.date] = None,
-                    confidence: float = 1.0) -> Dict[Text, Any]:
-    """Slot updates from one user message, given the conversation's slots so far."""
+                    confidence: float = 1.0, correcting: bool = False) -> Dict[Text, Any]:
+    """Slot updates from one user message, given the conversation's slots so far.
+
+    `correcting` is true right after the summary, when any answer may replace an old one.
+    """
     today = today or datetime.date.today()
     text = text or ""
     updates: Dict[Text, Any] = {}
@@ -123,7 +126,8 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
             if slot == requested:
                 continue
             found = _parsed(slot, text, answering=False, today=today)
-            if slot in found and (slots.get(slot) is None or intent == "correct_info"):
+            may_replace = correcting or intent == "correct_info"
+            if slot in found and (slots.get(slot) is None or may_replace):
                 updates.update({k: v for k, v in found.items() if k not in updates})
 
     changed_triage = {k for k in updates if k in TRIAGE_SLOTS}
@@ -142,6 +146,20 @@ def corrected_slots(slots: Dict[Text, Any], updates: Dict[Text, Any]) -> List[Te
                           "severity", "desk_hours", "training_change")
         if name in updates and slots.get(name) is not None and slots[name] != updates[name]
     ]
+
+
+SUMMARY_ACTIONS = {"utter_triage_summary", "utter_what_to_change"}
+
+
+def last_bot_action(tracker: Tracker) -> Optional[Text]:
+    """The last action before the patient's message, ignoring listening."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event["name"] != "action_listen":
+            return event["name"]
+    return None
 
 
 def slots_set_since_user_message(tracker: Tracker) -> set:
@@ -171,6 +189,7 @@ class ActionExtractTriageSlots(Action):
             slots,
             tracker.active_loop_name,
             confidence=(message.get("intent") or {}).get("confidence") or 0.0,
+            correcting=last_bot_action(tracker) in SUMMARY_ACTIONS,
         )
         # Rasa drops messages sent during slot extraction; the form's validation speaks.
         return [SlotSet(name, value) for name, value in updates.items()]

@@ -321,7 +321,7 @@ RULES: List[Rule] = [
         "heard|felt _ _ crack|snap|crunch|cracked|snapped",
         "after|since _ accident",
     ), kind="unsure", benign=("asleep", "apart", "pregnant", "love", "behind", "disc", "disk",
-                              "through"), confirm=tuple(VEHICLE.split("|")),
+                              "through", "mind", "memory", "forgot"), confirm=tuple(VEHICLE.split("|")),
        note="fall or accident: how bad?"),
     Rule("trauma_bone_risk", ("trauma_fracture",), (
         "osteoporosis|osteoporotic|osteopenia|osteopaenia|osteoporosos",
@@ -407,7 +407,8 @@ RULES: List[Rule] = [
         "immune system _ _ weak|low|compromised|weakened|poor",
         "tb|tuberculosis",
         "chemo|chemotherapy",
-    ), benign=("test", "tested", "negative", "testing"), benign_effect="ignore",
+    ), benign=("test", "tested", "negative", "testing", "hearing", "walking", "mobility",
+               "band", "visual", "teaching", "sleep", "study"), benign_effect="ignore",
        history="keep", note="infection risk: drugs injected or weakened immunity"),
     Rule("infection_procedure", ("infection",), (
         "spinal|back|spine|lumbar|neck|disc surgery|operation|op|injection|epidural|"

@@ -124,3 +124,11 @@ def test_every_response_the_actions_use_is_in_the_domain():
     for slot in ("red_flags", "red_flag_evidence", "triage_level", "latest_red_flag",
                  "triage_summary", "corrected_slots", "skipped_questions"):
         assert slot in {s.name for s in domain.slots}
+
+
+def test_after_the_summary_a_plain_answer_replaces_the_old_one():
+    slots = {"duration_weeks": 2.0}
+    assert "duration_weeks" not in extract("3 weeks", slots=slots)
+    updates = extract_updates("it's been 3 weeks", "inform", [], slots, None, TODAY,
+                              correcting=True)
+    assert updates["duration_weeks"] == 3.0 and updates["corrected_slots"] == ["duration_weeks"]
