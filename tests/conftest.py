@@ -46,9 +46,10 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
 class Assistant:
     """A client for one running Rasa server."""
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, practice_db_url: str) -> None:
         self.url = url
         self.token = token
+        self.practice_db_url = practice_db_url
 
     def new_sender(self) -> str:
         return f"test-{uuid.uuid4().hex[:12]}"
@@ -90,6 +91,7 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         "PYTHONPATH": str(ROOT),
         "ACTION_PORT": str(action_port),
         "TRACKER_DB": str(workdir / "tracker.db"),
+        "PRACTICE_DB_URL": f"sqlite:///{workdir / 'practice.db'}",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
@@ -108,7 +110,7 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         _wait_for(f"http://127.0.0.1:{action_port}/health", actions, action_log)
         # /status answers only once the model is loaded.
         _wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", token)
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"])
     finally:
         for process in (rasa, actions):
             process.terminate()

@@ -169,3 +169,39 @@ def test_bad_input_gets_a_kind_reply_and_the_conversation_goes_on(assistant, bad
     assert all("<script>" not in m["text"] for m in reply)
     assistant.texts(sender, "lower back")
     assert assistant.slots(sender)["pain_location"] == "lower_back"
+
+
+def test_urgent_advice_offers_a_call_back_that_reception_can_see(assistant):
+    import sqlalchemy as sa
+
+    sender = assistant.new_sender()
+    reply = assistant.texts(sender, "I've had a fever and chills with this back pain")
+    assert "call you back" in reply
+    assert "What name" in assistant.texts(sender, "yes please")
+    assert "phone number" in assistant.texts(sender, "my name is thandi mokoena")
+    assert "doesn't look like a phone number" in assistant.texts(sender, "12345")
+    assert "store your name" in assistant.texts(sender, "082 123 4567")
+    reply = assistant.texts(sender, "yes")
+    assert "Thandi Mokoena" in reply and "+27821234567" in reply
+    reference = assistant.slots(sender)["callback_reference"]
+    assert reference.startswith("CB-") and reference in reply
+
+    engine = sa.create_engine(assistant.practice_db_url)
+    with engine.connect() as connection:
+        row = connection.execute(sa.text(
+            "select name, phone, reason, triage_level, red_flags, sender_id "
+            "from callback_requests where reference = :r"), {"r": reference}).one()
+    assert row.name == "Thandi Mokoena" and row.phone == "+27821234567"
+    assert row.reason == "red flag" and row.triage_level == "urgent"
+    assert "infection" in row.red_flags and row.sender_id == sender
+
+
+def test_asking_for_a_person_mid_form_without_consent_stores_nothing(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my neck is stiff")
+    assert "What name" in assistant.texts(sender, "can I speak to a real person please")
+    assistant.texts(sender, "Pieter")
+    assistant.texts(sender, "+27 21 555 0123")
+    reply = assistant.texts(sender, "no")
+    assert "haven't stored anything" in reply
+    assert assistant.slots(sender)["callback_status"] == "declined"

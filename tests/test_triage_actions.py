@@ -132,3 +132,43 @@ def test_after_the_summary_a_plain_answer_replaces_the_old_one():
     updates = extract_updates("it's been 3 weeks", "inform", [], slots, None, TODAY,
                               correcting=True)
     assert updates["duration_weeks"] == 3.0 and updates["corrected_slots"] == ["duration_weeks"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("082 123 4567", "+27821234567"),
+    ("+27 82 123 4567", "+27821234567"),
+    ("my number is 0215550123", "+27215550123"),
+    ("12345", None),
+    ("call me", None),
+])
+def test_phone_numbers_are_parsed_with_south_africa_as_default(text, expected):
+    from actions.callbacks import normalise_phone
+    assert normalise_phone(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my name is thandi mokoena", "Thandi Mokoena"),
+    ("I'm Pieter", "Pieter"),
+    ("Nomsa", "Nomsa"),
+    ("082 123 4567", None),
+    ("what are your hours? I want to know before I give my name", None),
+])
+def test_names_are_cleaned_up(text, expected):
+    from actions.callbacks import clean_name
+    assert clean_name(text) == expected
+
+
+def test_practice_details_come_from_the_configured_file(tmp_path, monkeypatch):
+    from actions import practice
+    custom = tmp_path / "practice.yml"
+    custom.write_text("name: Test Physio\naddress: 1 Main Rd\nhours: 9 to 5\n"
+                      "phone: 021 555 0000\nbooking_url: example\n"
+                      "emergency: {ambulance: '999', cell_phone: '911'}\n")
+    monkeypatch.setattr(practice, "PRACTICE_FILE", custom)
+    practice.practice_details.cache_clear()
+    try:
+        slots = practice.practice_slots()
+    finally:
+        practice.practice_details.cache_clear()
+    assert slots["emergency_ambulance"] == "999" and slots["emergency_cell"] == "911"
+    assert slots["practice_name"] == "Test Physio"

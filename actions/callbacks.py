@@ -1,0 +1,139 @@
+"""Call-back requests: stored for reception with the triage summary, never lost.
+
+The practice database defaults to SQLite under var/; PRACTICE_DB_URL points it elsewhere
+(any SQLAlchemy URL, e.g. PostgreSQL for the scaled set-up).
+"""
+
+import datetime
+import json
+import os
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import phonenumbers
+import sqlalchemy as sa
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_URL = f"sqlite:///{ROOT / 'var' / 'practice.db'}"
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I/L to misread
+
+metadata = sa.MetaData()
+callback_requests = sa.Table(
+    "callback_requests", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("reference", sa.String(16), nullable=False, unique=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("triage_level", sa.String(16)),
+    sa.Column("red_flags", sa.Text),
+    sa.Column("triage_summary", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),
+)
+
+
+@lru_cache(maxsize=4)
+def engine(url: Optional[Text] = None) -> sa.engine.Engine:
+    url = url or os.environ.get("PRACTICE_DB_URL") or DEFAULT_DB_URL
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    created = sa.create_engine(url, future=True)
+    metadata.create_all(created)
+    return created
+
+
+def new_reference(prefix: Text) -> Text:
+    return prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def normalise_phone(text: Text, region: Text = "ZA") -> Optional[Text]:
+    """E.164 form of a valid phone number ("082 123 4567" -> "+27821234567"), else None."""
+    for candidate in phonenumbers.PhoneNumberMatcher(text or "", region):
+        if phonenumbers.is_valid_number(candidate.number):
+            return phonenumbers.format_number(
+                candidate.number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+NAME_LEAD_IN = re.compile(
+    r"^(?:(?:hi|hello|hey)[, ]+)?(?:my name is|my name's|i am|i'm|im|it's|its|this is|"
+    r"call me|name:?)\s+", re.IGNORECASE)
+
+
+def clean_name(text: Text) -> Optional[Text]:
+    """The name in "my name is Thandi Mokoena", or None when it doesn't look like one."""
+    name = NAME_LEAD_IN.sub("", (text or "").strip()).strip(" .!,")
+    words = name.split()
+    if not 1 <= len(words) <= 5 or len(name) > 80:
+        return None
+    if not all(re.fullmatch(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?", w) for w in words):
+        return None
+    return " ".join(w[:1].upper() + w[1:] for w in words)
+
+
+def save_callback(sender_id: Text, slots: Dict[Text, Any], reason: Text) -> Text:
+    reference = new_reference("CB")
+    with engine().begin() as connection:
+        connection.execute(callback_requests.insert().values(
+            reference=reference,
+            sender_id=sender_id,
+            name=slots["callback_name"],
+            phone=slots["callback_phone"],
+            reason=reason,
+            triage_level=slots.get("triage_level"),
+            red_flags=json.dumps(slots.get("red_flags") or []),
+            triage_summary=slots.get("triage_summary"),
+            created_at=datetime.datetime.now(datetime.timezone.utc),
+            status="open",
+        ))
+    return reference
+
+
+class ValidateCallbackForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+    def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        name = clean_name(value if isinstance(value, str) else "")
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_name")
+        return {"callback_name": name}
+
+    def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        phone = normalise_phone(value if isinstance(value, str) else "")
+        if phone is None:
+            dispatcher.utter_message(response="utter_invalid_phone")
+        return {"callback_phone": phone}
+
+
+class ActionSaveCallback(Action):
+    """Stores the request; if storage fails the patient is given the number to phone."""
+
+    def name(self) -> Text:
+        return "action_save_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        slots = tracker.current_slot_values()
+        if not slots.get("callback_consent"):
+            return [SlotSet("callback_status", "declined")]
+        reason = "red flag" if slots.get("triage_level") in ("emergency", "urgent") \
+            else "asked for a person"
+        try:
+            reference = save_callback(tracker.sender_id, slots, reason)
+        except sa.exc.SQLAlchemyError:
+            return [SlotSet("callback_status", "failed")]
+        # Consent is asked again for any later request; name and number are kept.
+        return [SlotSet("callback_status", "saved"), SlotSet("callback_reference", reference),
+                SlotSet("callback_consent", None)]
