@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/triage.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard redflags/*.py)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055

@@ -69,11 +69,18 @@ NAME_LEAD_IN = re.compile(
     r"call me|name:?)\s+", re.IGNORECASE)
 
 
+# Words that answer a question rather than give a name ("no thanks", "ok sure").
+NOT_NAMES = {"no", "nope", "yes", "ja", "ok", "okay", "thanks", "thank", "sure", "skip",
+             "nah", "not", "later", "bye", "what", "why", "hello", "hi"}
+
+
 def clean_name(text: Text) -> Optional[Text]:
     """The name in "my name is Thandi Mokoena", or None when it doesn't look like one."""
     name = NAME_LEAD_IN.sub("", (text or "").strip()).strip(" .!,")
     words = name.split()
     if not 1 <= len(words) <= 5 or len(name) > 80:
+        return None
+    if any(w.lower() in NOT_NAMES for w in words):
         return None
     if not all(re.fullmatch(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?", w) for w in words):
         return None
@@ -104,7 +111,11 @@ class ValidateCallbackForm(FormValidationAction):
 
     def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        name = clean_name(value if isinstance(value, str) else "")
+        text = value if isinstance(value, str) else ""
+        if text.lower().split()[:1] in (["no"], ["nope"], ["nah"], ["not"]):
+            # "no thanks, I'll phone you": end the form; nothing is stored without consent.
+            return {"callback_name": None, "requested_slot": None}
+        name = clean_name(text)
         if name is None:
             dispatcher.utter_message(response="utter_invalid_name")
         return {"callback_name": name}

@@ -368,12 +368,13 @@ def _activity(text: str) -> str | None:
 
 
 @_never_raise
-def parse_onset(text: str) -> tuple[str, str | None] | None:
+def parse_onset(text: str, answering: bool = False) -> tuple[str, str | None] | None:
     """How the pain began: ("sudden"|"gradual", activity or None).
 
     The first onset word decides (people describe the onset before any later
     flare); a negated one counts as its opposite ("it wasn't sudden"). With no
-    onset word, naming what they were doing implies a sudden onset.
+    onset word, naming what they were doing implies a sudden onset, but only as an
+    answer to "how did it start?" ("since I started crossfit" unasked is training).
     """
     t = normalise(text)
     activity = _activity(t)
@@ -383,7 +384,7 @@ def parse_onset(text: str) -> tuple[str, str | None] | None:
         if first.negated:
             return ("gradual" if first.key == "sudden" else "sudden"), activity
         return first.key, activity
-    return ("sudden", activity) if activity else None
+    return ("sudden", activity) if activity and answering else None
 
 
 # --------------------------------------------------------------------------

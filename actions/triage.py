@@ -9,7 +9,7 @@ a correction ("actually it's more my upper back").
 import datetime
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -40,7 +40,11 @@ NOT_ANSWERS = {
 # Intents whose text may volunteer triage details unasked.
 MAY_VOLUNTEER = {
     "report_back_pain", "inform", "correct_info", "nlu_fallback", "affirm", "deny",
+    "red_flag", "red_flag_unsure",
 }
+# A red flag can come inside an answer ("it goes down both legs"): the answer is kept,
+# and the form still steps aside so the red-flag rules speak first.
+RED_FLAG_INTENTS = {"red_flag", "red_flag_unsure"}
 SKIP_INTENTS = {"dont_know", "refuse_answer"}
 # Below this confidence a "question" may really be an answer the classifier misread
 # ("I don't exercise" as an FAQ); the parsers then get the first word.
@@ -62,7 +66,8 @@ def _parsed(slot: Text, text: Text, answering: bool, today: datetime.date) -> Di
         "pain_location": lambda: {"pain_location": parsing.parse_pain_location(text)},
         "pain_radiates": lambda: _pair(
             parsing.parse_pain_radiation(text, answering=answering), "pain_radiates", "pain_side"),
-        "onset": lambda: _pair(parsing.parse_onset(text), "onset", "onset_activity"),
+        "onset": lambda: _pair(
+            parsing.parse_onset(text, answering=answering), "onset", "onset_activity"),
         "duration_weeks": lambda: {"duration_weeks": parsing.parse_duration_weeks(text, today)},
         "severity": lambda: {"severity": parsing.parse_severity(text, answering=answering)},
         "desk_hours": lambda: {"desk_hours": parsing.parse_desk_hours(text, answering=answering)},
@@ -87,8 +92,8 @@ def _answer_to_requested(requested: Text, text: Text, intent: Text,
 
 def is_digression(intent: Text, confidence: float) -> bool:
     """A question or request the rules should answer, not an answer for the form."""
-    if intent in ("red_flag", "red_flag_unsure"):
-        return True
+    if intent in RED_FLAG_INTENTS:
+        return False
     return intent in NOT_ANSWERS and confidence >= DIGRESSION_CONFIDENCE
 
 
@@ -215,6 +220,8 @@ class ValidateTriageForm(FormValidationAction):
         clarifying = tracker.get_slot("awaiting_red_flag_answer") and name in ("affirm", "deny")
         set_this_turn = slots_set_since_user_message(tracker) - {"requested_slot"}
         answered = tracker.get_slot("requested_slot") in set_this_turn
+        if name in RED_FLAG_INTENTS:
+            raise ActionExecutionRejection(self.name(), "a red flag comes before the questions")
         if clarifying or (name in NOT_ANSWERS and not answered):
             return []  # nothing answered: Rasa rejects the form and a rule takes the turn
         events = await super().run(dispatcher, tracker, domain)

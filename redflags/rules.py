@@ -258,7 +258,7 @@ RULES: List[Rule] = [
     Rule("cardio_left_arm", ("cardiac_vascular",), (
         f"{SPREAD}|{PAIN} _ _ _ left arm",
         "left arm _ _ _ " + PAIN,
-    ), benign=("neck", "tingling", "tingly", "pins", "numb", "numbness", "pinched", "nerve",
+    ), kind="unsure", benign_effect="ask", benign=("neck", "tingling", "tingly", "pins", "numb", "numbness", "pinched", "nerve",
                "hand", "fingers", "shoulder"),
        confirm=("chest", "sweat", "sweating", "sweaty", "clammy", "breath", "breathless",
                 "jaw", "heart", "dizzy", "nausea", "nauseous"),

@@ -129,8 +129,9 @@ def test_unclear_sign_gets_one_question(assistant):
     assert "Just to check" in question
     assert assistant.slots(sender)["pending_red_flag"] == "cauda_equina"
     after_no = assistant.texts(sender, "no")
-    assert "Thanks for checking" in after_no and "spread" in after_no  # form carries on
+    assert "Thanks for checking" in after_no and "How did it start" in after_no
     slots = assistant.slots(sender)
+    assert assistant.tracker(sender)["active_loop"]["name"] == "triage_form"
     assert slots["red_flags"] in (None, []) and slots["awaiting_red_flag_answer"] is False
     assert slots["red_flag_evidence"][-1]["status"] == "denied_by_patient"
 
@@ -205,3 +206,31 @@ def test_asking_for_a_person_mid_form_without_consent_stores_nothing(assistant):
     reply = assistant.texts(sender, "no")
     assert "haven't stored anything" in reply
     assert assistant.slots(sender)["callback_status"] == "declined"
+
+
+def test_changing_your_mind_during_call_back_details_stores_nothing(assistant):
+    sender = assistant.new_sender()
+    assert "What name" in assistant.texts(sender, "can someone call me back")
+    reply = assistant.texts(sender, "no thanks, actually I'll phone you")
+    assert "haven't stored anything" in reply
+    assert assistant.tracker(sender)["active_loop"].get("name") is None
+    assert assistant.slots(sender)["callback_name"] is None
+
+
+def test_an_unclear_sign_inside_an_answer_keeps_the_answer(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my neck has been sore for ten days")
+    assert "Just to check" in assistant.texts(sender, "it goes into my left arm sometimes")
+    reply = assistant.texts(sender, "no")
+    assert "How did it start" in reply  # the spread answer was kept, the form moved on
+    slots = assistant.slots(sender)
+    assert slots["pain_radiates"] == "arm" and slots["pain_side"] == "left"
+    assert slots["red_flags"] in (None, [])
+
+
+def test_after_emergency_advice_more_details_do_not_restart_the_questions(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "I can't feel my bum when I wipe and my back is agony")
+    reply = assistant.texts(sender, "it started when I lifted a fridge")
+    assert "emergency" in reply and "Where is the pain" not in reply
+    assert assistant.texts(sender, "does dry needling hurt?")  # questions still answered

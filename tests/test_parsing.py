@@ -169,7 +169,16 @@ def test_parse_pain_radiation(text, answering, expected):
     ("no idea", None),
 ])
 def test_parse_onset(text, expected):
-    assert parse_onset(text) == expected
+    assert parse_onset(text, answering=True) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "playing touch rugby",
+    "been sore for a month since i started doing crossfit",
+    "lifting a box something went",
+])
+def test_an_activity_alone_is_not_an_onset_unless_asked(text):
+    assert parse_onset(text) is None
 
 
 # ---------------------------------------------------------------- 4. duration

@@ -172,3 +172,9 @@ def test_practice_details_come_from_the_configured_file(tmp_path, monkeypatch):
         practice.practice_details.cache_clear()
     assert slots["emergency_ambulance"] == "999" and slots["emergency_cell"] == "911"
     assert slots["practice_name"] == "Test Physio"
+
+
+@pytest.mark.parametrize("text", ["no thanks", "ok", "yes please", "skip"])
+def test_answers_are_not_taken_for_names(text):
+    from actions.callbacks import clean_name
+    assert clean_name(text) is None
