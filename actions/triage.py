@@ -167,6 +167,15 @@ def last_bot_action(tracker: Tracker) -> Optional[Text]:
     return None
 
 
+def answering_a_message(tracker: Tracker) -> bool:
+    """True when the form runs straight after the patient spoke (not after a digression).
+
+    Rasa shows the validation action the form's own run as the latest action.
+    """
+    actions = [e["name"] for e in reversed(tracker.events) if e.get("event") == "action"]
+    return len(actions) > 1 and actions[1] == "action_listen"
+
+
 def slots_set_since_user_message(tracker: Tracker) -> set:
     names = set()
     for event in reversed(tracker.events):
@@ -225,10 +234,14 @@ class ValidateTriageForm(FormValidationAction):
         if clarifying or (name in NOT_ANSWERS and not answered):
             return []  # nothing answered: Rasa rejects the form and a rule takes the turn
         events = await super().run(dispatcher, tracker, domain)
+        if not answering_a_message(tracker):
+            return events  # back from a digression: nothing new to acknowledge
         if "corrected_slots" in set_this_turn and tracker.get_slot("corrected_slots"):
             dispatcher.utter_message(response="utter_noted_correction")
         if "skipped_questions" in set_this_turn:
             dispatcher.utter_message(response="utter_noted_skip")
+            # Counts as an answer, so Rasa keeps the form going to the next question.
+            events.append(SlotSet("skipped_questions", tracker.get_slot("skipped_questions")))
         if tracker.get_slot("requested_slot") and not set_this_turn:
             # Nothing in the message answered anything: say so kindly; the form asks again.
             dispatcher.utter_message(response="utter_default")
