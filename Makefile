@@ -77,9 +77,10 @@ validate: $(INSTALLED) ## rasa data validate, failing on warnings
 
 story-test: $(MODEL) ## Run the test stories against the real model and action server
 	@mkdir -p results var
-	@$(RASA) run actions --actions actions --port $(ACTION_PORT) > var/story-test-actions.log 2>&1 & \
+	@export ACTION_PORT=$$($(PY) -m scripts.wait_for_port --free); \
+	$(RASA) run actions --actions actions --port $$ACTION_PORT > var/story-test-actions.log 2>&1 & \
 	actions_pid=$$!; trap "kill $$actions_pid 2>/dev/null" EXIT; \
-	$(PY) -m scripts.wait_for_port $(ACTION_PORT) && \
+	$(PY) -m scripts.wait_for_port $$ACTION_PORT && \
 	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out results
 

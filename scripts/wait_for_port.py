@@ -1,4 +1,4 @@
-"""Wait until something listens on a local port (used before running tests against it)."""
+"""Wait until something listens on a local port; `--free` prints a port nobody uses."""
 
 import socket
 import sys
@@ -15,7 +15,16 @@ def wait_for_port(port: int, timeout_s: float = 180.0) -> bool:
     return False
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--free":
+        print(free_port())
+        sys.exit(0)
     port = int(sys.argv[1])
     if not wait_for_port(port):
         sys.exit(f"nothing listened on port {port} in time")

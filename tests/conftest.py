@@ -6,7 +6,6 @@ REST channel), and read slots back from the tracker API with the token.
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +16,12 @@ from typing import Dict, Iterator, List
 import pytest
 import requests
 
+from scripts.wait_for_port import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 MODEL = ROOT / "models" / "triage.tar.gz"
 STARTUP_SECONDS = 240
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -84,7 +79,7 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
     workdir = tmp_path_factory.mktemp("stack")
-    rasa_port, action_port = _free_port(), _free_port()
+    rasa_port, action_port = free_port(), free_port()
     token = secrets.token_urlsafe(16)
     env = {
         **os.environ,
