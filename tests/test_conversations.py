@@ -234,3 +234,12 @@ def test_after_emergency_advice_more_details_do_not_restart_the_questions(assist
     reply = assistant.texts(sender, "it started when I lifted a fridge")
     assert "emergency" in reply and "Where is the pain" not in reply
     assert assistant.texts(sender, "does dry needling hurt?")  # questions still answered
+
+
+def test_safety_questions_cannot_be_skipped(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my lower back", "no it doesn't spread", "gradually",
+                                   "3 weeks", "5", "walking helps", "6 hours", "same as always"])
+    reply = assistant.texts(sender, "skip")
+    assert "safety question matters" in reply and "bladder" in reply
+    assert assistant.slots(sender)["skipped_questions"] in (None, [])

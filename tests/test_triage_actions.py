@@ -178,3 +178,9 @@ def test_practice_details_come_from_the_configured_file(tmp_path, monkeypatch):
 def test_answers_are_not_taken_for_names(text):
     from actions.callbacks import clean_name
     assert clean_name(text) is None
+
+
+def test_emergency_numbers_have_defaults_even_without_the_action_server():
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    initial = {s.name: s.initial_value for s in domain.slots}
+    assert initial["emergency_ambulance"] == "10177" and initial["emergency_cell"] == "112"
