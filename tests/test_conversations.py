@@ -243,3 +243,12 @@ def test_safety_questions_cannot_be_skipped(assistant):
     reply = assistant.texts(sender, "skip")
     assert "safety question matters" in reply and "bladder" in reply
     assert assistant.slots(sender)["skipped_questions"] in (None, [])
+
+
+def test_a_red_flag_while_giving_call_back_details_interrupts_that_too(assistant):
+    sender = assistant.new_sender()
+    assert "What name" in assistant.texts(sender, "I'd like to talk to a person")
+    reply = assistant.texts(sender, "sorry, suddenly I can't feel my legs and I've wet myself")
+    assert "10177" in reply
+    assert assistant.tracker(sender)["active_loop"].get("name") is None
+    assert assistant.slots(sender)["triage_level"] == "emergency"
