@@ -100,6 +100,7 @@ eval: $(MODEL) ## Intent accuracy and F1 on the held-out messages in tests/nlu_h
 eval-safety: $(INSTALLED) ## Red-flag recall per family, false alarms and misses
 	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml
 	$(PY) -m redflags.evaluate tests/data/red_flag_holdout.yml
+	$(PY) -m redflags.evaluate tests/data/red_flag_third.yml
 
 clean: ## Remove trained models, results and local conversation data
 	rm -rf models/*.tar.gz results var .rasa

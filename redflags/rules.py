@@ -46,20 +46,20 @@ def _words(text: str) -> str:
 # Word groups shared by several rules.
 CAN_NOT = "can|could|cannot|will|would|do|does|did not"
 PEE = _words("pee peeing peed pees wee weeing weed wees urinate urinating urinated urine "
-             "piss pissing wizz tinkle wee-wee urinary")
+             "piss pissing wizz tinkle wee-wee urinary waterworks")
 POO = _words("poo pooing pooed poop pooping pooped poos stool stools bowel bowels "
              "number2 kak")
 SADDLE = _words("bum bums bottom buttocks butt backside bum-cheeks genitals genital privates "
                 "private crotch groin saddle perineum anus vagina penis scrotum testicles "
                 "balls vulva labia downstairs butthole arse ass bumhole nether willy willie "
                 "dick testes privates bits vag fanny cock nuts clitoris clit taint "
-                "buttock bumcheeks perianal perineal")
+                "buttock bumcheeks perianal perineal cheeks")
 # Places named in more than one word, each as a pattern fragment.
 SADDLE_PHRASES = ("down there", "between _ legs", "back passage", "inner thighs",
                   "private parts", "down below", "my bits", "back side", "toilet paper",
                   "seat area", "saddle area", "where _ sit", "bike seat")
 NUMB = _words("numb numbness numbed numbish dead deadness tingling tingly tingle tingles "
-              "pins prickly prickling buzzing")
+              "pins prickly prickling buzzing frozen anaesthetised anesthetized injected")
 LEG = _words("leg legs foot feet thigh thighs calf calves ankle ankles knee knees")
 PAIN = _words("pain pains painful ache aching aches hurts hurting hurt sore soreness "
               "discomfort pressure tight tightness heavy heaviness burning squeezing "
@@ -83,7 +83,8 @@ EXERTION = _words("run running ran gym exercise exercising workout training hot 
                   "weather summer sauna jog jogging cycling hike hiking match game degrees "
                   "walking walk hill stairs climbing")
 HARD_EXERCISE = _words("run running ran sprint sprinting gym exercise exercising workout "
-                       "training jog jogging hike hiking match game race parkrun")
+                       "training jog jogging hike hiking match game race parkrun climbing "
+                       "mountain")
 WEIGHT_BENIGN = _words("diet dieting banting keto trying tried purpose purposely "
                        "intentionally fasting deliberately gym healthier healthy plan "
                        "programme program ozempic eating")
@@ -94,7 +95,8 @@ VEHICLE = _words("car motor motorbike motorcycle bike taxi bus truck bakkie vehi
                  "minibus scooter quad lorry kombi")
 WEIGHT_CONFIRM = _words("unexplained unexplainable without reason why unintentional "
                         "unintentionally mystery mysteriously randomly unintended "
-                        "unplanned not falling melting hanging gaunt normal normally")
+                        "unplanned not falling melting hanging gaunt normal normally idea "
+                        "appetite")
 
 
 RULES: List[Rule] = [
@@ -109,23 +111,31 @@ RULES: List[Rule] = [
         f"{CAN_NOT} _ feel _ _ _ _ wipe|wiping|wiped|toilet|tissue|loo|paper",
         f"{NUMB} _ _ _ wipe|wiping|wiped",
         f"unable to feel _ _ _ {SADDLE}|wipe|wiping",
-        f"no|lost|losing|loss|reduced|less|lack _ feeling|sensation _ _ _ {SADDLE}|wipe|wiping",
+        f"no|lost|losing|loss|reduced|less|lack _ feeling|sensation _ _ _ _ {SADDLE}|wipe|wiping|toilet",
         "saddle anaesthesia|anesthesia|area|numbness",
         f"feel|feels nothing _ _ {SADDLE}|wipe|wiping",
         "paper|tissue _ _ _ not _ touch|touching|feel",
+        "sitting on _ _ _ cotton|wool|sponge",
+        f"{SADDLE}|saddle _ _ _ _ like _ _ _ dentist|anaesthetic|injection|injected|ice|gone|dead",
     ) + tuple(f"{NUMB} _ _ _ {place}" for place in SADDLE_PHRASES)
       + tuple(f"{place} _ _ _ {NUMB}" for place in SADDLE_PHRASES)
       + tuple(f"{CAN_NOT} _ feel _ _ {place}" for place in SADDLE_PHRASES)
       + tuple(f"no|lost|losing|loss|reduced|less|lack _ feeling|sensation _ _ _ {place}"
               for place in SADDLE_PHRASES),
        benign=tuple(SITTING.split("|")),
-       confirm=tuple(NEW.split("|")) + ("toilet", "wipe", "wiping", "paper"),
+       confirm=tuple(NEW.split("|")) + ("toilet", "wipe", "wiping", "paper", "dead", "ice",
+                                        "cotton", "dentist", "injected", "pee", "peeing",
+                                        "wee", "weeing", "bladder", "strain"),
        note="saddle numbness"),
     Rule("ces_bladder", ("cauda_equina",), (
         f"{CAN_NOT} _ _ {PEE}",
         f"{CAN_NOT} _ feel it _ pass|passing|come|coming|flow|flowing|out",
         f"{CAN_NOT} _ start|stop|hold|control|empty|feel|tell|sense _ _ _ _ {PEE}|bladder|stream|flow|go|loo|toilet",
-        f"{PEE} _ _ slow|weak|trickle|trickles|dribbles|stops|stopping|hesitant",
+        f"{PEE}|stream|flow _ _ _ slow|weak|trickle|trickles|dribbles|stops|stopping|hesitant|starts",
+        f"{PEE} _ _ _ _ _ strain|straining|push|pushing",
+        f"not _ passed|pass|passing|made _ water|urine|{PEE}",
+        f"waterworks _ _ _ packed|stopped|broken|gone|funny|not|problem|problems|issues|weird",
+        "had|having|keep _ accidents",
         f"slow|weak|poor|hesitant {PEE}|stream|flow",
         f"strain|straining|push|pushing|press|pressing|squeeze _ _ _ _ _ _ _ {PEE}|going|bladder",
         f"nothing|hardly|barely|little _ comes|came|coming out?",
@@ -155,7 +165,7 @@ RULES: List[Rule] = [
         f"{CAN_NOT} _ control _ _ bladder",
         f"incontinent|incontinence|incontinance",
         f"{CAN_NOT} _ tell|feel|sense _ _ _ _ bladder|{PEE} _ _ full|need|needing",
-        f"not|never|cannot feel|feeling|know _ _ _ need _ _ {PEE}|go",
+        f"not|never|cannot feel|feeling|know|realise|realize|notice _ _ _ need|needed|needing _ _ {PEE}|go",
         f"bladder _ _ not _ feel _ full",
         f"bladder _ _ _ numb|dead|funny|strange|weird|different",
         f"bladder|{PEE}|toilet|urinary problems|problem|issues|issue|changes|change|trouble|retention",
@@ -170,7 +180,7 @@ RULES: List[Rule] = [
        confirm=tuple(NEW.split("|")), history="ask", note="leaking: new?"),
     Rule("ces_bowel", ("cauda_equina",), (
         "pooed|pooped|pood|shat|shit|soiled|messed|poo'd myself|my|the pants|bed|trousers",
-        "pooed|pooped|pood|shat|soiled|messed _ myself",
+        "pooed|pooped|pood|shat|soiled|messed|messing|soiling _ myself",
         f"accident|accidents _ _ my|the pants|underwear|trousers|bed|undies|toilet",
         f"{CAN_NOT} _ control|hold|feel|stop _ _ _ {POO}|bum",
         f"lost|losing|lose|loss|no _ control _ _ _ {POO}",
@@ -187,7 +197,7 @@ RULES: List[Rule] = [
         "erection|erections|erectile problems|problem|issues|trouble|dysfunction|difficulty",
         f"{NUMB} _ _ _ sex|intercourse|orgasm|climax",
         "sex|intercourse _ _ different|numb|strange|weird",
-        f"{CAN_NOT} _ feel _ _ _ sex|intercourse|orgasm|climax|partner",
+        f"{CAN_NOT} _ feel _ _ _ _ sex|intercourse|orgasm|climax|partner",
         "impotent|impotence",
         "no|lost|losing|loss feeling|sensation _ _ _ sex|intercourse|penis|vagina",
     ), history="ask", note="sexual numbness"),
@@ -221,6 +231,10 @@ RULES: List[Rule] = [
         "drag|dragging|drags|dragged _ _ leg|foot|feet|toes",
         "trip|tripping|trips|tripped|stumble|stumbling|stumbles _ _ _ toes|foot|feet|toe|lot|often|everything",
         "catch|catching|catches _ _ on everything|things|steps|ground|floor",
+        "catch|catching|catches _ _ toes|toe|foot",
+        "weakness|weaker _ _ _ worse|worsening|spreading|progressing",
+        f"{LEG}|muscle|muscles _ _ _ wasting|shrinking|thinner|atrophy|atrophied|withering",
+        f"{CAN_NOT} _ push|press _ _ _ clutch|pedal|brake|pedals",
         f"{CAN_NOT} _ lift|raise|move|pull|grip|bend|flex|point _ _ _ foot|feet|toes|toe|leg|ankle|heel",
         f"{CAN_NOT} _ walk|stand _ _ _ toes|heels|tiptoe|tiptoes",
         f"{CAN_NOT} _ walk properly|straight|normally",
@@ -275,7 +289,7 @@ RULES: List[Rule] = [
     Rule("cardio_tearing", ("cardiac_vascular",), (
         "tearing|ripping|torn|tear|rip|shredding _ _ _ between|shoulder|blades|back|chest",
         "tearing|ripping sensation|feeling|pain",
-        "something _ tearing|ripping",
+        "something _ tearing|ripping|tore|torn|ripped",
     ), benign=("muscle", "hamstring", "calf", "ligament", "tendon", "acl"),
        note="tearing pain"),
     Rule("cardio_abdominal", ("cardiac_vascular",), (
@@ -299,6 +313,7 @@ RULES: List[Rule] = [
         "hit|struck|smashed|rammed us _ _ side",
         "side -? on",
         "rear -? ended",
+        "prang|pranged|airbag|airbags",
         "t -? boned",
         "head -? on _ collision|crash",
         "mva|mvc",
@@ -326,6 +341,7 @@ RULES: List[Rule] = [
     Rule("trauma_bone_risk", ("trauma_fracture",), (
         "osteoporosis|osteoporotic|osteopenia|osteopaenia|osteoporosos",
         "brittle|thin|weak|fragile bones",
+        "bones _ _ thin|brittle|weak|fragile",
         "prednisone|prednisolone|dexamethasone|methylprednisolone|medrol|cortisone|steroid|steroids|"
         "hydrocortisone _ _ _ years|months|long|term|daily|day|ages|forever|since",
         "long -? term _ steroid|steroids|prednisone|cortisone",
@@ -378,6 +394,7 @@ RULES: List[Rule] = [
         "temperature|temp _ _ _ _ 37.5|37.8|38|38.5|39|39.5|40|41",
         "with|have|got|had|running a temperature|temp|fever",
         "burning up",
+        "teeth _ _ chattering|chatter|chattered",
         "freezing|cold _ then|and _ boiling|hot|sweating",
         "shaking|shivering _ _ _ _ blanket|blankets|duvet",
         "chills|shivers|shivering|shivery|rigors",
@@ -408,7 +425,8 @@ RULES: List[Rule] = [
         "tb|tuberculosis",
         "chemo|chemotherapy",
     ), benign=("test", "tested", "negative", "testing", "hearing", "walking", "mobility",
-               "band", "visual", "teaching", "sleep", "study"), benign_effect="ignore",
+               "band", "visual", "teaching", "sleep", "study", "cleared", "cured",
+               "finished", "recovered"), benign_effect="ignore",
        history="keep", note="infection risk: drugs injected or weakened immunity"),
     Rule("infection_procedure", ("infection",), (
         "spinal|back|spine|lumbar|neck|disc surgery|operation|op|injection|epidural|"
@@ -435,6 +453,12 @@ RULES: List[Rule] = [
         "all day|night _ _ _ _ severe|excruciating|unbearable",
         f"{CAN_NOT} _ get comfortable",
         "no relief",
+        "no|any position _ _ _ _ _ relief",
+        "constant|constantly _ _ _ even",
+        "non stop",
+        "around|round the clock",
+        "unrelenting|relentless",
+        "not _ _ minute|moment|second|hour without _ pain",
         "never eases|stops|subsides|settles",
         "never lets up",
         "never goes away",

@@ -34,7 +34,8 @@ def test_labelled_set_is_big_enough_and_covers_every_family():
     assert set(flags) == FAMILIES
 
 
-@pytest.mark.parametrize("name", ["red_flag_eval.yml", "red_flag_holdout.yml"])
+@pytest.mark.parametrize("name", ["red_flag_eval.yml", "red_flag_holdout.yml",
+                                  "red_flag_third.yml"])
 def test_recall_and_false_alarms_meet_the_bar(detector, name):
     report = evaluate(detector, load(name))
     total = sum(report["per_family_total"].values())
@@ -43,8 +44,8 @@ def test_recall_and_false_alarms_meet_the_bar(detector, name):
         # The project's own set: every red flag escalated, none merely asked about.
         assert report["misses"] == [] and report["asked"] == []
     else:
-        # A second set written later by someone who never saw the rules: a miss here is
-        # reported by `make eval-safety`; the test holds the line at what was measured.
+        # Sets written later by people who never saw the rules: a miss here is reported
+        # by `make eval-safety`; the test holds the line at what was measured.
         assert caught / total >= 0.98
     assert len(report["false_alarms"]) / report["near_miss_total"] <= 0.05
 
