@@ -35,7 +35,7 @@ PSEUDO_NEGATION = [
     "not able", "not feel", "not control", "not hold", "not stop", "not start",
     "not breathe", "not lift", "not walk", "not get", "not move", "not pee", "not wee",
     "not tell", "not help", "not helping", "not work", "not working", "not ease",
-    "not go away", "not stop", "not make", "not catch", "not empty", "not empty",
+    "not go away", "not make", "not catch", "not empty",
     "not think", "no reason", "not dieting", "not trying", "without trying",
     "without dieting", "not on a diet", "no warning",
 ]

@@ -7,7 +7,6 @@ REST channel), and read slots back from the tracker API with the token.
 import os
 import secrets
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
