@@ -127,9 +127,8 @@ class ContextCues:
         return found
 
 
-def clause_bounds(doc: Doc, span: Span) -> Tuple[int, int]:
-    """Token range of the clause that holds the span."""
-    norms = [token.norm_ for token in doc]
+def clause_bounds(doc: Doc, norms: Sequence[str], span: Span) -> Tuple[int, int]:
+    """Token range of the clause that holds the span (`norms`: the doc's token norms)."""
     sentence = span.sent if doc.has_annotation("SENT_START") else doc[:]
     start, end = sentence.start, sentence.end
     for i in range(span.start - 1, sentence.start - 1, -1):
@@ -156,11 +155,11 @@ def _inside(start: int, end: int, ranges: List[Tuple[int, int]]) -> bool:
     return any(r_start <= start and end <= r_end for r_start, r_end in ranges)
 
 
-def negated(doc: Doc, span: Span, cues: Dict, bounds: Tuple[int, int]) -> Optional[str]:
+def negated(doc: Doc, norms: Sequence[str], span: Span, cues: Dict,
+            bounds: Tuple[int, int]) -> Optional[str]:
     """The negating cue's text when the span is negated, else None."""
     lo, hi = bounds
     pseudo = cues.get("PSEUDO", [])
-    norms = [token.norm_ for token in doc]
     for start, end in cues.get("NEG_BEFORE", []):
         if lo <= start and end <= span.start and span.start - end <= NEGATION_WINDOW:
             if _inside(start, end, pseudo) or _answer_word(norms, start, end):
@@ -196,10 +195,10 @@ def historical(doc: Doc, span: Span, cues: Dict, bounds: Tuple[int, int]) -> Opt
     return None
 
 
-def other_person(doc: Doc, span: Span, cues: Dict, bounds: Tuple[int, int]) -> Optional[str]:
+def other_person(doc: Doc, norms: Sequence[str], span: Span, cues: Dict,
+                 bounds: Tuple[int, int]) -> Optional[str]:
     """The cue's text when the sign belongs to someone other than the patient."""
     lo, hi = bounds
-    norms = [token.norm_ for token in doc]
     for start, end in cues.get("OTHER_BEFORE", []):
         if lo <= start and end <= span.start and span.start - end <= OTHER_PERSON_WINDOW:
             if not (FIRST_PERSON | {"my"}).intersection(norms[end:span.start]):

@@ -185,8 +185,9 @@ class RedFlagDetector:
         doc = self._doc(text)
         self._negated_keys: Dict[Tuple[int, int], str] = {}
         cues = self.cues.cues(doc)
+        norms = [token.norm_ for token in doc]
         for span, rule, family in self._best_matches(doc):
-            detection = self._judge(doc, span, rule, family, cues, offset)
+            detection = self._judge(doc, norms, span, rule, family, cues, offset)
             if detection.status == "present":
                 result.present.append(detection)
             elif detection.status == "unsure":
@@ -240,15 +241,15 @@ class RedFlagDetector:
             for offset, slot in enumerate(alignment)
         )
 
-    def _judge(self, doc: Doc, span: Span, rule: Rule, family: str, cues: Dict,
-               offset: int) -> Detection:
-        bounds = context.clause_bounds(doc, span)
+    def _judge(self, doc: Doc, norms: List[str], span: Span, rule: Rule, family: str,
+               cues: Dict, offset: int) -> Detection:
+        bounds = context.clause_bounds(doc, norms, span)
         status, cue = _effective_kind(rule, span), None
         if status == "benign":
             cue = _first_word_in(span.sent, rule.benign)
-        other = context.other_person(doc, span, cues, bounds)
+        other = context.other_person(doc, norms, span, cues, bounds)
         negation = "inside the phrase" if span.label_ == NEGATED_INSIDE else (
-            context.negated(doc, span, cues, bounds))
+            context.negated(doc, norms, span, cues, bounds))
         past = context.historical(doc, span, cues, bounds)
         if other:
             status, cue = "other_person", other

@@ -43,11 +43,10 @@ def evaluate(detector: RedFlagDetector, labelled: Dict) -> Dict:
             false_alarms.append(f"[{item.get('why')}] {item['text']}  -> {result.flags}")
         elif result.unsure_flags:
             near_miss_questions.append(f"{item['text']}  -> asks {result.unsure_flags}")
-    ambiguous_asked = sum(
-        1 for item in labelled.get("ambiguous", [])
-        if item["family"] in detector.detect(item["text"]).unsure_flags
-        or item["family"] in detector.detect(item["text"]).flags
-    )
+    ambiguous_asked = 0
+    for item in labelled.get("ambiguous", []):
+        result = detector.detect(item["text"])
+        ambiguous_asked += item["family"] in result.unsure_flags + result.flags
     return {
         "per_family_total": per_family_total,
         "per_family_hit": per_family_hit,
