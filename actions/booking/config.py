@@ -111,7 +111,8 @@ def parse_calendar(section: Dict[str, Any]) -> CalendarConfig:
     for key, spec in (section.get("appointment_types") or {}).items():
         minutes = int(spec["minutes"])
         if minutes <= 0 or minutes % slot_minutes:
-            raise CalendarConfigError(f"{key}: {minutes} minutes is not a multiple of {slot_minutes}")
+            raise CalendarConfigError(
+                f"{key}: {minutes} minutes is not a multiple of {slot_minutes}")
         types[key] = AppointmentType(key, minutes, str(spec.get("name", key)))
     if not types:
         raise CalendarConfigError("no appointment_types")
