@@ -16,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 from dateutil.easter import easter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actions.booking import (
     BookingError, BookingNotFound, BookingRequest, CalendarBackend, ClinikoConfigError,
@@ -291,6 +293,16 @@ def test_no_consent_or_a_bad_phone_number_stores_nothing(cal):
     assert rows(cal.db) == [] and rows(cal.db, booked_units) == []
 
 
+@pytest.mark.parametrize("field, value", [
+    ("patient_name", "A" * 121), ("email", "a" * 250 + "@x.co"), ("idempotency_key", "k" * 129),
+    ("channel", "c" * 65), ("patient_name", "   ")])
+def test_oversized_or_empty_details_are_refused_clearly(db, field, value):
+    cal = calendar(db)
+    with pytest.raises(BookingError, match=field.replace("_", ".") if value.strip() else "name"):
+        cal.book(request_for("hein:initial:202612141000", **{field: value}))
+    assert rows(db) == []
+
+
 def test_many_patients_at_once_for_one_slot_exactly_one_gets_it(db):
     cal = calendar(db)
     results = run_together(12, lambda i: cal.book(request_for(
@@ -404,6 +416,50 @@ def test_a_cancelled_booking_cannot_be_moved_and_wrong_phone_cannot_move(cal):
     cal.cancel(booking.reference, "+27821234567")
     with pytest.raises(BookingNotFound):
         cal.move(booking.reference, "+27821234567", "hein:initial:202612151000", "m")
+
+
+# Any sequence of operations ----------------------------------------------------------------
+
+OPERATIONS = st.lists(st.tuples(
+    st.sampled_from(["book", "book", "cancel", "move"]), st.sampled_from(["hein", "anna"]),
+    st.sampled_from(["initial", "follow_up"]), st.integers(0, 11)), min_size=1, max_size=14)
+
+
+@settings(max_examples=25, deadline=None)
+@given(operations=OPERATIONS)
+def test_no_sequence_of_bookings_cancels_and_moves_double_books(tmp_path_factory, operations):
+    engine = sqlite_engine(tmp_path_factory.mktemp("sequence"))
+    cal = calendar(engine)
+    tuesday = date(2026, 12, 15)
+    made = []
+    for number, (action, practitioner, kind, quarter) in enumerate(operations):
+        start = at(tuesday, "10:00") + timedelta(minutes=15 * quarter)
+        slot_id = f"{practitioner}:{kind}:{start:%Y%m%d%H%M}"
+        try:
+            if action == "book" or not made:
+                made.append(cal.book(request_for(slot_id, phone=f"+2782555{number:04d}")))
+            elif action == "cancel":
+                booking = made[quarter % len(made)]
+                cal.cancel(booking.reference, booking.phone_e164)
+            else:
+                booking = made[quarter % len(made)]
+                cal.move(booking.reference, booking.phone_e164, slot_id, f"move-{number}")
+        except (SlotUnavailable, BookingNotFound):
+            pass  # a taken or impossible time, or moving a cancelled booking
+        confirmed = [r for r in rows(engine) if r.status == "confirmed"]
+        for a in confirmed:
+            for b in confirmed:
+                if a.reference < b.reference and a.practitioner_id == b.practitioner_id:
+                    assert a.end_utc <= b.start_utc or b.end_utc <= a.start_utc, (a, b)
+        units = rows(engine, booked_units)
+        by_reference = {r.reference: r for r in confirmed}
+        assert sum(int((r.end_utc - r.start_utc) / timedelta(minutes=15)) for r in confirmed) \
+            == len(units)
+        for unit in units:
+            owner = by_reference[unit.reference]
+            assert owner.start_utc <= unit.unit_start_utc < owner.end_utc
+            assert owner.practitioner_id == unit.practitioner_id
+    engine.dispose()
 
 
 # Choosing the backend -----------------------------------------------------------------------

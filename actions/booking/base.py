@@ -82,6 +82,9 @@ class BookingBackend(ABC):
 
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# The column sizes in store.bookings: longer values are refused, never truncated.
+FIELD_LENGTHS = {"patient_name": 120, "email": 254, "idempotency_key": 128,
+                 "conversation_id": 255, "channel": 64}
 
 
 def check_request(request: BookingRequest) -> None:
@@ -94,6 +97,9 @@ def check_request(request: BookingRequest) -> None:
         raise BookingError("the patient's name is missing")
     if not (request.idempotency_key or "").strip():
         raise BookingError("an idempotency key is required")
+    for field, most in FIELD_LENGTHS.items():
+        if len(getattr(request, field) or "") > most:
+            raise BookingError(f"{field} is longer than {most} characters")
 
 
 SLOT_ID = re.compile(r"^([a-z0-9_]{1,24}):([a-z_]{1,16}):(\d{12})$")
