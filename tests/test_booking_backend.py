@@ -6,6 +6,7 @@ the local server too.
 """
 
 import multiprocessing
+import os
 import threading
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -28,7 +29,8 @@ from actions.booking.store import booked_units, booking_moves, bookings
 from actions.practice import practice_details
 
 TZ = ZoneInfo("Africa/Johannesburg")
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+# A PostgreSQL server where the tests may create and drop databases of their own.
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 # Fixed hours so these tests do not change when reception edits practice.yml; the public
 # holidays are the real list from practice.yml.
@@ -86,7 +88,8 @@ def postgres_url():
     admin.autocommit = True
     admin.cursor().execute(f"CREATE DATABASE {name}")
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+        yield sa.engine.make_url(PG_ADMIN).set(
+            drivername="postgresql+psycopg2", database=name)
     finally:
         admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
