@@ -18,6 +18,7 @@ from actions.booking import (
 from actions.booking.config import calendar_config
 from actions.booking.store import bookings
 from tests.fake_cliniko import FakeCliniko
+from tests.test_booking_backend import run_together
 
 TZ = ZoneInfo("Africa/Johannesburg")
 MONDAY = date(2026, 12, 14)
@@ -123,7 +124,6 @@ def test_a_returning_patient_is_found_not_created_again(cliniko, fake):
 
 
 def test_a_double_clicked_confirmation_makes_one_appointment(cliniko, fake, db):
-    from tests.test_booking_backend import run_together
     request = request_for("hein:initial:202612141000", key="conv-9:confirm")
     results = run_together(5, lambda i: cliniko.book(request))
     assert len({r.reference for r in results}) == 1, results
@@ -132,7 +132,6 @@ def test_a_double_clicked_confirmation_makes_one_appointment(cliniko, fake, db):
 
 
 def test_two_patients_racing_for_one_slot_one_wins(cliniko, fake):
-    from tests.test_booking_backend import run_together
     results = run_together(6, lambda i: cliniko.book(request_for(
         "hein:initial:202612141000", name=f"Patient {chr(65 + i)}", phone=f"+2782123450{i}")))
     winners = [r for r in results if not isinstance(r, Exception)]
