@@ -58,7 +58,7 @@ train: $(MODEL) ## Train the model (only when data, domain or config changed)
 run: $(MODEL) ## Set up, train if needed, and start the assistant on embedded defaults
 	@mkdir -p var
 	@if [ -z "$$RASA_TOKEN" ]; then \
-	  export RASA_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))'); \
+	  export RASA_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_hex(24))'); \
 	  echo "RASA_TOKEN was not set; generated one for this run: $$RASA_TOKEN"; \
 	fi; \
 	echo "Rasa server (REST + socket.io): http://localhost:$$RASA_PORT"; \

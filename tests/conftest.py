@@ -4,13 +4,14 @@ Conversation tests talk to them over HTTP exactly as the website or WhatsApp wou
 REST channel), and read slots back from the tracker API with the token.
 """
 
+import contextlib
 import os
 import secrets
 import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 import requests
@@ -37,13 +38,55 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"{url} did not come up in {STARTUP_SECONDS} s; see {log}")
 
 
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+class ActionServer:
+    """The real action server; tests restart it with other settings or stop it."""
+
+    def __init__(self, port: int, env: Dict[str, str], log: Path) -> None:
+        self.port, self.env, self.log = port, env, log
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self, **extra_env: str) -> None:
+        self.process = subprocess.Popen(
+            [RASA, "run", "actions", "--actions", "actions", "--port", str(self.port)],
+            cwd=ROOT, env={**self.env, **extra_env}, stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        _wait_for(f"http://127.0.0.1:{self.port}/health", self.process, self.log)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+    @contextlib.contextmanager
+    def running_with(self, **extra_env: str) -> Iterator[None]:
+        """The action server with other settings (e.g. the Cliniko backend), then back."""
+        self.stop()
+        self.start(**extra_env)
+        try:
+            yield
+        finally:
+            self.stop()
+            self.start()
+
+
 class Assistant:
     """A client for one running Rasa server."""
 
-    def __init__(self, url: str, token: str, practice_db_url: str) -> None:
+    def __init__(self, url: str, token: str, practice_db_url: str,
+                 actions: ActionServer) -> None:
         self.url = url
         self.token = token
         self.practice_db_url = practice_db_url
+        self.actions = actions
 
     def new_sender(self) -> str:
         return f"test-{uuid.uuid4().hex[:12]}"
@@ -79,7 +122,7 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
     workdir = tmp_path_factory.mktemp("stack")
     rasa_port, action_port = free_port(), free_port()
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_hex(16)  # never starts with "-", which the CLI would read as an option
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -89,11 +132,8 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
-    action_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
-    actions = subprocess.Popen(
-        [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],
-        cwd=ROOT, env=env, stdout=action_log.open("w"), stderr=subprocess.STDOUT,
-    )
+    actions = ActionServer(action_port, env, workdir / "actions.log")
+    rasa_log = workdir / "rasa.log"
     rasa = subprocess.Popen(
         [RASA, "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
          "--credentials", "credentials.yml", "--enable-api", "--auth-token", token,
@@ -101,15 +141,10 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for(f"http://127.0.0.1:{action_port}/health", actions, action_log)
+        actions.start()
         # /status answers only once the model is loaded.
         _wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"])
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"], actions)
     finally:
-        for process in (rasa, actions):
-            process.terminate()
-        for process in (rasa, actions):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _stop(rasa)
+        actions.stop()

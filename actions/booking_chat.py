@@ -1,0 +1,511 @@
+"""The booking conversation: offer free times, take the details, confirm, cancel or move.
+
+The backend (the practice calendar in SQLite, or Cliniko) sits behind actions.booking; this
+module is the Rasa glue. Nothing is lost: when the backend is down, the request is stored as
+a call-back request with the triage summary, and reception phones the patient.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.booking import (BackendUnavailable, BookingError, BookingNotFound,
+                             BookingRequest, SlotUnavailable, booking_backend)
+from actions.booking_choice import (find_reference, interpret_choice, manage_choice,
+                                    slot_label)
+from actions.callbacks import clean_name, normalise_phone, save_callback
+from actions.triage import (CHECKLIST_SLOTS, RED_FLAG_INTENTS, TRIAGE_SLOTS, answering_a_message,
+                             slots_set_since_user_message)
+
+logger = logging.getLogger(__name__)
+
+SLOTS_PER_PAGE = 3
+PRESCREEN_SLOTS = ["prescreen_blood_thinners", "prescreen_pregnancy",
+                   "prescreen_needle_fear", "prescreen_under_16"]
+PRESCREEN_LABELS = {
+    "prescreen_blood_thinners": "Blood thinners or bleeding problems",
+    "prescreen_pregnancy": "Pregnant or could be",
+    "prescreen_needle_fear": "Nervous of needles",
+    "prescreen_under_16": "Under 16",
+}
+INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "dont_know": "not sure",
+                  "refuse_answer": "prefer not to say"}
+NO_EMAIL = "none"
+NO_EMAIL_WORDS = re.compile(r"^\W*(?:no|nope|nah|skip|none|no email|no thanks|not now|"
+                            r"no email thanks|don'?t have (?:one|email)|rather not)\b", re.I)
+EMAIL_IN_TEXT = re.compile(r"[^\s<>\"',;]+@[^\s<>\"',;]+")
+# Not answers to "which time?": Rasa rejects the form and a digression rule answers.
+DIGRESSIONS = {"faq", "ask_why", "ask_needling_for_me", "request_human", "start_over",
+               "goodbye", "out_of_scope", "non_english", "deny", "refuse_answer"}
+# A fresh booking forgets the previous one's choices, never the patient's name or number.
+BOOKING_SLOTS = ["booking_slot", "booking_slot_label", "offered_booking_slots", "booking_search",
+                 "booking_preference", "booking_email", "prescreen_wanted", *PRESCREEN_SLOTS,
+                 "booking_consent", "booking_confirmed", "requested_slot"]
+MANAGE_SLOTS = ["manage_reference", "manage_choice", "manage_booking_label",
+                "manage_appointment_type", "manage_confirmed", "manage_status",
+                "booking_slot", "booking_slot_label", "offered_booking_slots", "booking_search",
+                "requested_slot"]
+
+
+PRACTICE_TIMEZONE = ZoneInfo("Africa/Johannesburg")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(PRACTICE_TIMEZONE)
+
+
+def today() -> dt.date:
+    return now().date()
+
+
+def _offered_entry(slot) -> Dict[Text, Text]:
+    return {"id": slot.slot_id, "label": slot_label(slot.start, slot.practitioner_name, today()),
+            "start": slot.start.isoformat()}
+
+
+def clear(tracker: Tracker, names: List[Text]) -> List[EventType]:
+    """Resets only what is set: a SlotSet(None) would make the form validate it."""
+    return [SlotSet(name, None) for name in names if tracker.get_slot(name) is not None]
+
+
+def search_for_choice(choice, offered: List[Dict]) -> Optional[Dict[Text, Any]]:
+    """The next search ("other times", a day, a part of the day) a choice asks for."""
+    if choice.kind == "more":
+        last = max((entry["start"] for entry in offered), default=None)
+        return {"after": last}
+    if choice.kind == "day":
+        return {"day": choice.value.isoformat(), "part": choice.part_of_day}
+    if choice.kind == "part":
+        return {"part": list(choice.value)}
+    if choice.kind == "different_day":
+        return {"ask_day": True}
+    return None
+
+
+def find_slots(search: Dict[Text, Any], appointment_type: Text) -> List:
+    """Free slots for a search; a part of the day filters a longer list."""
+    backend = booking_backend()
+    after = dt.datetime.fromisoformat(search["after"]) if search.get("after") else now()
+    day = dt.date.fromisoformat(search["day"]) if search.get("day") else None
+    part = search.get("part")
+    if day is not None:
+        after = max(after, dt.datetime.combine(day, dt.time(), tzinfo=after.tzinfo))
+    slots = backend.free_slots(appointment_type, after=after, on_day=day,
+                               limit=SLOTS_PER_PAGE * 8 if part else SLOTS_PER_PAGE)
+    if part:
+        slots = [s for s in slots if part[0] <= s.start.hour < part[1]]
+    return slots[:SLOTS_PER_PAGE]
+
+
+def slot_buttons(offered: List[Dict]) -> List[Dict[Text, Text]]:
+    buttons = [{"title": entry["label"],
+                "payload": '/inform{"booking_slot": "%s"}' % entry["id"]} for entry in offered]
+    return buttons + [{"title": "Other times", "payload": "other times please"},
+                      {"title": "A different day", "payload": "a different day"}]
+
+
+def validate_slot_choice(value: Any, tracker: Tracker,
+                         dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    """Shared by booking and moving: a chosen time, or the next search to show."""
+    text = value if isinstance(value, str) else ""
+    search = tracker.get_slot("booking_search") or {}
+    if search.get("diary_down"):
+        preference = text.strip()[:300]
+        return {"booking_slot": "preference", "booking_preference": preference,
+                "booking_slot_label": f"a time reception will arrange with you ({preference})"}
+    offered = tracker.get_slot("offered_booking_slots") or []
+    choice = interpret_choice(text, offered, today())
+    if choice.kind == "slot":
+        entry = next(e for e in offered if e["id"] == choice.value)
+        return {"booking_slot": entry["id"], "booking_slot_label": entry["label"]}
+    next_search = search_for_choice(choice, offered)
+    if next_search is None:
+        dispatcher.utter_message(response="utter_booking_unclear_choice")
+        return {"booking_slot": None}
+    return {"booking_slot": None, "booking_search": next_search}
+
+
+def triage_details(slots: Dict[Text, Any]) -> Dict[Text, Any]:
+    """What the physio gets with the booking: the answers, the checklist and the pre-screen."""
+    names = TRIAGE_SLOTS + CHECKLIST_SLOTS + PRESCREEN_SLOTS + [
+        "triage_level", "red_flags", "red_flag_evidence", "skipped_questions",
+        "booking_preference"]
+    return {name: slots.get(name) for name in names if slots.get(name) is not None}
+
+
+def summary_for_physio(slots: Dict[Text, Any]) -> Text:
+    lines = [slots.get("triage_summary") or "• (triage not completed)"]
+    flags = slots.get("red_flags") or []
+    lines.append("Red flags: " + (", ".join(flags) if flags else "none reported"))
+    screened = [f"• {PRESCREEN_LABELS[name]}: {slots[name]}" for name in PRESCREEN_SLOTS
+                if slots.get(name)]
+    if screened:
+        lines.append("Needling pre-screen:\n" + "\n".join(screened))
+    elif slots.get("prescreen_wanted") is False:
+        lines.append("Needling pre-screen: skipped by the patient")
+    return "\n".join(lines)
+
+
+def idempotency_key(tracker: Tracker, slot_id: Text, phone: Text) -> Text:
+    """Same conversation, time, number and attempt: a retried confirm gives the same key."""
+    earlier = sum(1 for e in tracker.events if e.get("event") == "slot"
+                  and e.get("name") == "booking_status" and e.get("value") == "confirmed")
+    raw = f"{tracker.sender_id}|{slot_id}|{phone}|{earlier}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+class ActionStartBooking(Action):
+    """A booking starts after triage; before it, the questions come first."""
+
+    def name(self) -> Text:
+        return "action_start_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        level = tracker.get_slot("triage_level")
+        if level in ("emergency", "urgent"):
+            dispatcher.utter_message(response="utter_how_to_book")
+            return []
+        if level is None:
+            dispatcher.utter_message(response="utter_booking_questions_first")
+            return [FollowupAction("triage_form")]
+        return clear(tracker, BOOKING_SLOTS) + [
+            SlotSet("booking_status", "requested"), FollowupAction("booking_form")]
+
+
+class ActionAskBookingSlot(Action):
+    """Shows free times as buttons, or asks for a day, or for a preference if the diary is down."""
+
+    def name(self) -> Text:
+        return "action_ask_booking_slot"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        search = tracker.get_slot("booking_search") or {}
+        if search.get("diary_down"):
+            dispatcher.utter_message(response="utter_booking_diary_down")
+            return []
+        if search.get("ask_day"):
+            dispatcher.utter_message(response="utter_booking_which_day")
+            return []
+        appointment_type = tracker.get_slot("manage_appointment_type") \
+            if tracker.active_loop_name == "manage_booking_form" else "initial"
+        try:
+            slots = find_slots(search, appointment_type or "initial")
+        except BackendUnavailable:
+            logger.warning("booking backend unavailable while listing free times")
+            dispatcher.utter_message(response="utter_booking_diary_down")
+            return [SlotSet("booking_search", {"diary_down": True}),
+                    SlotSet("offered_booking_slots", [])]
+        offered = [_offered_entry(slot) for slot in slots]
+        if not offered:
+            dispatcher.utter_message(response="utter_booking_no_slots",
+                                     buttons=slot_buttons([])[1:])
+        else:
+            response = "utter_booking_slots_day" if search.get("day") else "utter_booking_slots"
+            dispatcher.utter_message(response=response, buttons=slot_buttons(offered))
+        return [SlotSet("offered_booking_slots", offered)]
+
+
+class BookingFormRules:
+    """Reads "which time?" answers itself; digressions and red flags go to the rules.
+
+    Returning nothing for the requested slot makes Rasa reject the form, so a rule answers
+    the question (or the red flag) and the form asks again afterwards.
+    """
+
+    digression_slots = {"callback_name", "callback_phone", "manage_reference", "manage_choice"}
+
+    async def run_form_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> List[EventType]:
+        events = self.answer_events(dispatcher, tracker)
+        if events is None:
+            return await super().run(dispatcher, tracker, domain)
+        if events:
+            # Answered here, so say which question comes next (pre-screen may be skipped).
+            tracker.add_slots(events)
+            next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+            if next_slot:
+                events.append(next_slot)
+        return events
+
+    def answer_events(self, dispatcher: CollectingDispatcher,
+                      tracker: Tracker) -> Optional[List[EventType]]:
+        """Events for this turn when the form must not run its usual validation, else None."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in RED_FLAG_INTENTS:
+            raise ActionExecutionRejection(self.name(), "a red flag comes first")
+        if not answering_a_message(tracker):
+            return None
+        requested = tracker.get_slot("requested_slot")
+        if requested == "booking_slot":
+            button = next(tracker.get_latest_entity_values("booking_slot"), None)
+            text = button or tracker.latest_message.get("text") or ""
+            offered = tracker.get_slot("offered_booking_slots") or []
+            if intent in DIGRESSIONS and button is None and not (
+                    tracker.get_slot("booking_search") or {}).get("diary_down") and \
+                    interpret_choice(text, offered, today()).kind == "unclear":
+                return []
+            return [SlotSet(name, value) for name, value
+                    in validate_slot_choice(text, tracker, dispatcher).items()]
+        if requested in self.digression_slots and intent in DIGRESSIONS \
+                and requested not in slots_set_since_user_message(tracker):
+            return []
+        return None
+
+
+class ValidateBookingForm(BookingFormRules, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_booking_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("triage_level") in ("emergency", "urgent"):
+            return []
+        required = list(domain_slots)
+        if not tracker.get_slot("prescreen_wanted"):
+            required = [s for s in required if s not in PRESCREEN_SLOTS]
+        if tracker.get_slot("booking_consent") is False:
+            required.remove("booking_confirmed")  # nothing may be stored: stop here
+        return required
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        return await self.run_form_turn(dispatcher, tracker, domain)
+
+    def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        name = clean_name(value if isinstance(value, str) else "")
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_name")
+        return {"callback_name": name}
+
+    def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        phone = normalise_phone(value if isinstance(value, str) else "")
+        if phone is None:
+            dispatcher.utter_message(response="utter_invalid_phone")
+        return {"callback_phone": phone}
+
+    def validate_booking_email(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = value if isinstance(value, str) else ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        found = EMAIL_IN_TEXT.search(text)
+        if found is None and (intent in ("deny", "refuse_answer") or NO_EMAIL_WORDS.match(text)):
+            return {"booking_email": NO_EMAIL}
+        try:
+            checked = validate_email(found.group(0) if found else text.strip(),
+                                     check_deliverability=False)
+        except EmailNotValidError:
+            dispatcher.utter_message(response="utter_invalid_email")
+            return {"booking_email": None}
+        return {"booking_email": checked.normalized}
+
+    def _prescreen(self, slot: Text, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        """"yes", "no", "not sure", or the patient's own words when they said more."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = (value if isinstance(value, str) else "").strip()[:200]
+        answer = INTENT_ANSWERS.get(intent)
+        if answer is None:
+            return {slot: text or None}
+        if text.startswith("/") or len(text.split()) <= 2:
+            return {slot: answer}
+        return {slot: text}
+
+    def validate_prescreen_blood_thinners(self, value, dispatcher, tracker, domain):
+        return self._prescreen("prescreen_blood_thinners", value, tracker)
+
+    def validate_prescreen_pregnancy(self, value, dispatcher, tracker, domain):
+        return self._prescreen("prescreen_pregnancy", value, tracker)
+
+    def validate_prescreen_needle_fear(self, value, dispatcher, tracker, domain):
+        return self._prescreen("prescreen_needle_fear", value, tracker)
+
+    def validate_prescreen_under_16(self, value, dispatcher, tracker, domain):
+        answer = self._prescreen("prescreen_under_16", value, tracker)
+        if answer["prescreen_under_16"] == "yes":
+            dispatcher.utter_message(response="utter_under_16_guardian")
+        return answer
+
+
+class ActionConfirmBooking(Action):
+    """Books the chosen time; if the backend fails, reception gets it as a call-back request."""
+
+    def name(self) -> Text:
+        return "action_confirm_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        slots = tracker.current_slot_values()
+        if slots.get("triage_level") in ("emergency", "urgent"):
+            return []  # the red-flag advice has been given; nothing is booked
+        if not (slots.get("booking_consent") and slots.get("booking_confirmed")):
+            dispatcher.utter_message(response="utter_booking_declined")
+            return [SlotSet("booking_status", "declined")] + clear(tracker, BOOKING_SLOTS)
+        if slots.get("booking_slot") == "preference":
+            return self._hand_to_reception(dispatcher, tracker, slots, "booking: diary down")
+        email = slots.get("booking_email")
+        request = BookingRequest(
+            slot_id=slots["booking_slot"],
+            patient_name=slots["callback_name"],
+            phone_e164=slots["callback_phone"],
+            email=None if email in (None, NO_EMAIL) else email,
+            consent=True,
+            triage_summary=summary_for_physio(slots),
+            triage_details=triage_details(slots),
+            idempotency_key=idempotency_key(tracker, slots["booking_slot"],
+                                            slots["callback_phone"]),
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "unknown",
+        )
+        try:
+            booking = booking_backend().book(request)
+        except SlotUnavailable:
+            dispatcher.utter_message(response="utter_booking_slot_taken")
+            return clear(tracker, ["booking_slot", "booking_slot_label", "booking_confirmed",
+                                   "booking_search", "offered_booking_slots"]) + [
+                FollowupAction("booking_form")]
+        except BookingError:
+            logger.exception("booking backend failed; storing a call-back request instead")
+            return self._hand_to_reception(dispatcher, tracker, slots, "booking: backend down")
+        label = slot_label(booking.slot.start, booking.slot.practitioner_name, today())
+        # Slots set here are not yet in the tracker that fills the response: pass them.
+        dispatcher.utter_message(response="utter_booking_confirmed",
+                                 booking_reference=booking.reference, booking_slot_label=label)
+        return [SlotSet("booking_status", "confirmed"),
+                SlotSet("booking_reference", booking.reference),
+                SlotSet("booking_slot_label", label)]
+
+    @staticmethod
+    def _hand_to_reception(dispatcher: CollectingDispatcher, tracker: Tracker,
+                           slots: Dict[Text, Any], reason: Text) -> List[EventType]:
+        wanted = slots.get("booking_preference") or slots.get("booking_slot_label")
+        details = {**slots, "triage_summary": summary_for_physio(slots)
+                   + f"\nWanted: {wanted}"}
+        try:
+            reference = save_callback(tracker.sender_id, details, reason)
+        except sa.exc.SQLAlchemyError:
+            logger.exception("could not store the call-back request either")
+            dispatcher.utter_message(response="utter_booking_failed")
+            return [SlotSet("booking_status", "failed")]
+        dispatcher.utter_message(response="utter_booking_saved_for_callback",
+                                 callback_reference=reference)
+        return [SlotSet("booking_status", "failed"), SlotSet("callback_reference", reference),
+                SlotSet("callback_status", "saved")]
+
+
+class ActionStartManageBooking(Action):
+    """"Cancel my booking BK-7K3Q9X": keeps what the first message already says."""
+
+    def name(self) -> Text:
+        return "action_start_manage_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        known = {"manage_reference": find_reference(text), "manage_choice": manage_choice(text)}
+        return clear(tracker, [s for s in MANAGE_SLOTS if s not in known]) + [
+            SlotSet(name, value) for name, value in known.items()
+            if value is not None or tracker.get_slot(name) is not None] + [
+            FollowupAction("manage_booking_form")]
+
+
+class ValidateManageBookingForm(BookingFormRules, FormValidationAction):
+    def name(self) -> Text:
+        return "validate_manage_booking_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("manage_status") == "unavailable":
+            return []
+        if tracker.get_slot("manage_choice") != "move":
+            return [s for s in domain_slots if s != "booking_slot"]
+        return list(domain_slots)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        return await self.run_form_turn(dispatcher, tracker, domain)
+
+    def validate_manage_reference(self, value: Any, dispatcher: CollectingDispatcher,
+                                  tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        reference = find_reference(value if isinstance(value, str) else "")
+        if reference is None:
+            dispatcher.utter_message(response="utter_invalid_reference")
+        return {"manage_reference": reference}
+
+    def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        phone = normalise_phone(value if isinstance(value, str) else "")
+        if phone is None:
+            dispatcher.utter_message(response="utter_invalid_phone")
+            return {"callback_phone": None}
+        reference = tracker.get_slot("manage_reference")
+        try:
+            booking = booking_backend().find(reference, phone)
+        except BookingNotFound:
+            dispatcher.utter_message(response="utter_booking_not_found")
+            return {"callback_phone": None, "manage_reference": None}
+        except BookingError:
+            logger.exception("booking backend failed while finding %s", reference)
+            dispatcher.utter_message(response="utter_manage_failed")
+            return {"callback_phone": phone, "manage_status": "unavailable"}
+        return {"callback_phone": phone, "manage_status": "found",
+                "manage_appointment_type": booking.slot.appointment_type,
+                "manage_booking_label": slot_label(booking.slot.start,
+                                                   booking.slot.practitioner_name, today())}
+
+    def validate_manage_choice(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        choice = manage_choice(value if isinstance(value, str) else "")
+        if choice is None:
+            dispatcher.utter_message(response="utter_manage_unclear_choice")
+        return {"manage_choice": choice}
+
+
+class ActionManageBooking(Action):
+    def name(self) -> Text:
+        return "action_manage_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        slots = tracker.current_slot_values()
+        if slots.get("manage_status") == "unavailable":
+            return []  # already told to phone reception
+        if not slots.get("manage_confirmed"):
+            dispatcher.utter_message(response="utter_booking_unchanged")
+            return [SlotSet("manage_status", "unchanged")]
+        reference, phone = slots["manage_reference"], slots["callback_phone"]
+        backend = booking_backend()
+        try:
+            if slots.get("manage_choice") == "cancel":
+                backend.cancel(reference, phone)
+                dispatcher.utter_message(response="utter_booking_cancelled")
+                return [SlotSet("manage_status", "cancelled"),
+                        SlotSet("booking_status", "cancelled")]
+            key = idempotency_key(tracker, slots["booking_slot"], phone)
+            booking = backend.move(reference, phone, slots["booking_slot"], key)
+        except SlotUnavailable:
+            dispatcher.utter_message(response="utter_booking_slot_taken")
+            return clear(tracker, ["booking_slot", "booking_slot_label", "manage_confirmed",
+                                   "booking_search", "offered_booking_slots"]) + [
+                FollowupAction("manage_booking_form")]
+        except BookingError:
+            logger.exception("booking backend failed while changing %s", reference)
+            dispatcher.utter_message(response="utter_manage_failed")
+            return [SlotSet("manage_status", "failed")]
+        label = slot_label(booking.slot.start, booking.slot.practitioner_name, today())
+        dispatcher.utter_message(response="utter_booking_moved", booking_slot_label=label,
+                                 booking_reference=reference)
+        return [SlotSet("manage_status", "moved"), SlotSet("booking_reference", reference),
+                SlotSet("booking_slot_label", label), SlotSet("booking_status", "confirmed")]
