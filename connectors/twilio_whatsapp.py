@@ -186,9 +186,8 @@ class TwilioWhatsAppInput(TwilioInput):
         if not choice.isdigit() or agent is None:
             return text
         tracker = await agent.tracker_store.retrieve(sender)
-        last_bot = next((event for event in reversed(tracker.events)
-                         if event.type_name == "bot"), None) if tracker else None
-        buttons = (last_bot.data or {}).get("buttons") or [] if last_bot else []
+        bot_messages = [e for e in tracker.events if e.type_name == "bot"] if tracker else []
+        buttons = (bot_messages[-1].data or {}).get("buttons") or [] if bot_messages else []
         number = int(choice)
         if 1 <= number <= len(buttons):
             return buttons[number - 1]["payload"]

@@ -2,7 +2,8 @@
 
 Rasa 3.6 builds its socket.io server with CORS handling switched off, so any web page
 could open a chat. Here the server accepts connections only from the origins named by the
-variable in credentials.yml (`WEB_ORIGINS`, comma-separated; default the local chat page).
+variable in credentials.yml (`WEB_ORIGINS`, comma-separated; default the local chat page,
+http://localhost:$WEB_PORT and http://127.0.0.1:$WEB_PORT).
 """
 
 import os
@@ -16,7 +17,8 @@ from rasa.core.channels.socketio import SocketIOInput
 
 def allowed_origins(variable: Text, environ: Optional[Dict[Text, Text]] = None) -> List[Text]:
     environ = os.environ if environ is None else environ
-    configured = environ.get(variable) or f"http://localhost:{environ.get('WEB_PORT', '8080')}"
+    port = environ.get("WEB_PORT", "8080")
+    configured = environ.get(variable) or f"http://localhost:{port},http://127.0.0.1:{port}"
     origins = [origin.strip().rstrip("/") for origin in configured.split(",") if origin.strip()]
     if not origins or "*" in origins:
         # An empty list or "*" would let every web page talk to the assistant.

@@ -18,6 +18,7 @@ from twilio.request_validator import RequestValidator
 
 from connectors.settings import read_settings
 from connectors.twilio_whatsapp import TwilioWhatsAppInput, split_body
+from connectors.website import allowed_origins
 from connectors.whatsapp_cloud import (
     WhatsAppCloudInput, WhatsAppCloudOutput, interactive_messages, shorten,
 )
@@ -107,6 +108,16 @@ def test_twilio_without_a_public_url_checks_the_signature_against_the_request_ur
     assert statuses == [403, 403, 200, 403]
     assert [(m.sender_id, m.text, m.message_id) for m in accepted] == \
         [("whatsapp:+27821234567", "my back is sore", "SM1")]
+
+
+def test_website_origins_default_to_the_local_page_and_never_to_everyone():
+    assert allowed_origins("WEB_ORIGINS", {"WEB_PORT": "8080"}) == [
+        "http://localhost:8080", "http://127.0.0.1:8080"]
+    assert allowed_origins("WEB_ORIGINS", {"WEB_ORIGINS": "https://a.co.za/, https://b.co.za"}) == [
+        "https://a.co.za", "https://b.co.za"]
+    for everyone in ("*", " , "):
+        with pytest.raises(ValueError):
+            allowed_origins("WEB_ORIGINS", {"WEB_ORIGINS": everyone})
 
 
 def test_twilio_bodies_longer_than_a_whatsapp_message_are_split_at_breaks():
