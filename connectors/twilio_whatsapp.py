@@ -60,6 +60,7 @@ class _TwilioApiClient(TwilioHttpClient):
     """Twilio's HTTP client, optionally pointed at another base URL (a test double)."""
 
     def __init__(self, api_url: Optional[Text]) -> None:
+        # Retries cover failed connections only: a POST that timed out may have been sent.
         super().__init__(timeout=15, max_retries=3)
         self.api_url = (api_url or TWILIO_API_URL).rstrip("/")
 
