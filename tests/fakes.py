@@ -35,6 +35,8 @@ class FakeApi:
         self.requests: List[Recorded] = []
         self._failures: List[int] = []
         self._lock = threading.Lock()
+        self.released = threading.Event()  # cleared by `hold`: answers wait until released
+        self.released.set()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +45,7 @@ class FakeApi:
                 with fake._lock:
                     fake.requests.append(Recorded("POST", self.path, dict(self.headers), body))
                     status = fake._failures.pop(0) if fake._failures else fake.status
+                fake.released.wait(timeout=60)
                 payload = json.dumps(fake.reply if status < 300 else {"error": "fake"}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -69,6 +72,10 @@ class FakeApi:
     def fail_next(self, *statuses: int) -> None:
         with self._lock:
             self._failures.extend(statuses)
+
+    def hold(self) -> None:
+        """Requests are recorded at once but answered only after `released.set()`."""
+        self.released.clear()
 
     def received(self, predicate: Callable[[Recorded], bool] = lambda r: True) -> List[Recorded]:
         with self._lock:

@@ -36,12 +36,15 @@ CLOUD_ENV = {"W_VERIFY": "verify-me", "W_SECRET": "app-secret", "W_TOKEN": "acce
 
 
 @contextlib.asynccontextmanager
-async def serve(channel):
-    """Serves `channel`'s blueprint the way Rasa mounts it; yields (base URL, accepted)."""
+async def serve(channel, handle=None):
+    """Serves `channel`'s blueprint the way Rasa mounts it; yields (base URL, accepted).
+    `handle(message)` plays Rasa's part after a message is accepted."""
     accepted: List = []
 
     async def on_new_message(message) -> None:
         accepted.append(message)
+        if handle is not None:
+            await handle(message)
 
     Sanic.test_mode = True  # lets several apps start in one process (as sanic-testing does)
     app = Sanic(f"connector_test_{uuid.uuid4().hex[:8]}")
@@ -118,6 +121,38 @@ def test_website_origins_default_to_the_local_page_and_never_to_everyone():
     for everyone in ("*", " , "):
         with pytest.raises(ValueError):
             allowed_origins("WEB_ORIGINS", {"WEB_ORIGINS": everyone})
+
+
+def test_twilio_replies_are_sent_without_blocking_the_server():
+    form = {"From": "whatsapp:+27821234567", "Body": "hi", "MessageSid": "SM2"}
+
+    async def reply(message) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "Hi, welcome")
+
+    async def scenario(fake):
+        environ = {**TWILIO_ENV, "T_API": fake.url}
+        async with serve(twilio_channel(environ), handle=reply) as (url, _), \
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            webhook = f"{url}/webhook"
+            signature = RequestValidator(TWILIO_ENV["T_TOKEN"]).compute_signature(webhook, form)
+            fake.hold()
+            webhook_call = asyncio.ensure_future(
+                http.post(webhook, data=form, headers={"X-Twilio-Signature": signature}))
+            while not fake.received():  # the reply is on its way to Twilio and held there
+                await asyncio.sleep(0.05)
+            async with http.get(f"{url}/") as health:  # the server still answers meanwhile
+                still_serving = health.status
+            assert not webhook_call.done()
+            fake.released.set()
+            async with await webhook_call as answered:
+                return still_serving, answered.status
+
+    with FakeApi(status=201, reply={"sid": "SM" + "0" * 32}) as fake:
+        assert asyncio.run(scenario(fake)) == (200, 200)
+        sent = fake.received()[0]
+        assert sent.path == f"/2010-04-01/Accounts/{TWILIO_ENV['T_SID']}/Messages.json"
+        assert sent.form() == {"To": ["whatsapp:+27821234567"], "From": ["whatsapp:+14155238886"],
+                               "Body": ["Hi, welcome"]}
 
 
 def test_twilio_bodies_longer_than_a_whatsapp_message_are_split_at_breaks():
@@ -205,6 +240,31 @@ def test_cloud_notifications_are_checked_deduplicated_and_status_updates_ignored
         ("/deny", "wamid.button"), ("upper back", "wamid.row"), ("", "wamid.voice")]
     assert {m.sender_id for m in accepted} == {"27821234567"}
     assert accepted[-1].metadata == {"whatsapp_type": "audio"}
+
+
+def test_cloud_webhook_answers_before_the_message_is_handled():
+    message = text_message("my back is sore")
+
+    async def scenario():
+        release = asyncio.Event()
+        finished = []
+
+        async def slow_assistant(accepted_message) -> None:
+            await release.wait()
+            finished.append(accepted_message.text)
+
+        async with serve(cloud_channel(CLOUD_ENV), handle=slow_assistant) as (url, accepted), \
+                aiohttp.ClientSession() as http:
+            body = notification(message)
+            async with http.post(f"{url}/webhook", data=body, headers=signed(body)) as reply:
+                status = reply.status
+            answered_before_handled = finished == []
+            release.set()
+            while not finished:
+                await asyncio.sleep(0.05)
+            return status, answered_before_handled, finished
+
+    assert asyncio.run(scenario()) == (200, True, ["my back is sore"])
 
 
 def cloud_output(fake: FakeApi, last_inbound: float = None, template: str = "follow_up"):
