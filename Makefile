@@ -20,7 +20,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean
+.PHONY: help setup train run test validate story-test pytest chromium eval eval-safety shell clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,8 @@ run: $(MODEL) ## Set up, train if needed, and start the assistant on embedded de
 	echo "  talk to it:  curl -s -XPOST localhost:$$RASA_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"; \
 	echo "  a conversation's slots: curl -s 'localhost:$$RASA_PORT/conversations/me/tracker?token=$$RASA_TOKEN'"; \
 	echo "Action server: http://localhost:$$ACTION_PORT"; \
+	echo "Website chat page: http://localhost:$$WEB_PORT"; \
+	$(PY) -m connectors.settings credentials.yml; \
 	echo "Conversations are stored in $$TRACKER_DB. Ctrl-C stops everything."; \
 	RASA_TOKEN=$$RASA_TOKEN exec $(VENV)/bin/honcho start -f Procfile
 
@@ -84,8 +86,11 @@ story-test: $(MODEL) ## Run the test stories against the real model and action s
 	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out results
 
-pytest: $(MODEL) ## Unit tests and whole conversations against the real servers
+pytest: $(MODEL) chromium ## Unit tests and whole conversations against the real servers
 	$(PY) -m pytest -q tests
+
+chromium: ## Install Debian's Chromium for the browser test, only when it is missing
+	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
 
 test: $(INSTALLED) ## Set up, validate, train, run the test stories and pytest
 	$(MAKE) validate

@@ -1,7 +1,8 @@
 """Shared fixtures: the real trained model and the real action server, started once.
 
 Conversation tests talk to them over HTTP exactly as the website or WhatsApp would (the
-REST channel), and read slots back from the tracker API with the token.
+REST channel), and read slots back from the tracker API with the token. The WhatsApp
+channels get per-session test secrets and send to local fakes of Twilio and the Graph API.
 """
 
 import contextlib
@@ -11,12 +12,14 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Dict, Iterator, List, Optional
 
 import pytest
 import requests
 
 from scripts.wait_for_port import free_port
+from tests.fakes import FakeApi
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -82,11 +85,12 @@ class Assistant:
     """A client for one running Rasa server."""
 
     def __init__(self, url: str, token: str, practice_db_url: str,
-                 actions: ActionServer) -> None:
+                 actions: ActionServer, channels: SimpleNamespace) -> None:
         self.url = url
         self.token = token
         self.practice_db_url = practice_db_url
         self.actions = actions
+        self.channels = channels
 
     def new_sender(self) -> str:
         return f"test-{uuid.uuid4().hex[:12]}"
@@ -117,12 +121,51 @@ class Assistant:
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory) -> Iterator[Assistant]:
+def fake_twilio() -> Iterator[FakeApi]:
+    with FakeApi(status=201, reply={"sid": "SM" + "0" * 32, "status": "queued"}) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def fake_graph() -> Iterator[FakeApi]:
+    with FakeApi(reply={"messaging_product": "whatsapp", "messages": [{"id": "wamid.fake"}]}) as fake:
+        yield fake
+
+
+def _channel_settings(fake_twilio: FakeApi, fake_graph: FakeApi) -> SimpleNamespace:
+    """Fresh secrets per session for every channel; the chat page's port is chosen now
+    because the Rasa server needs the page's origin at start-up."""
+    web_port = free_port()
+    return SimpleNamespace(
+        web_port=web_port,
+        env={
+            "WEB_ORIGINS": f"http://127.0.0.1:{web_port}",
+            "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+            "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+            "TWILIO_WHATSAPP_NUMBER": "+14155238886",
+            "TWILIO_WEBHOOK_URL": "https://physio.example.co.za/webhooks/twilio/webhook",
+            "TWILIO_API_URL": fake_twilio.url,
+            "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(16),
+            "WHATSAPP_APP_SECRET": secrets.token_hex(16),
+            "WHATSAPP_ACCESS_TOKEN": secrets.token_urlsafe(32),
+            "WHATSAPP_PHONE_NUMBER_ID": str(100000000000000 + secrets.randbelow(10**14)),
+            "WHATSAPP_GRAPH_URL": f"{fake_graph.url}/v21.0",
+            "WHATSAPP_TEMPLATE_NAME": "practice_follow_up",
+            "WHATSAPP_TEMPLATE_LANGUAGE": "en",
+        },
+        fake_twilio=fake_twilio,
+        fake_graph=fake_graph,
+    )
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, fake_twilio, fake_graph) -> Iterator[Assistant]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` first")
     workdir = tmp_path_factory.mktemp("stack")
     rasa_port, action_port = free_port(), free_port()
     token = secrets.token_hex(16)  # never starts with "-", which the CLI would read as an option
+    channels = _channel_settings(fake_twilio, fake_graph)
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -131,6 +174,7 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         "PRACTICE_DB_URL": f"sqlite:///{workdir / 'practice.db'}",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        **channels.env,
     }
     actions = ActionServer(action_port, env, workdir / "actions.log")
     rasa_log = workdir / "rasa.log"
@@ -144,7 +188,8 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         actions.start()
         # /status answers only once the model is loaded.
         _wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"], actions)
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"],
+                        actions, channels)
     finally:
         _stop(rasa)
         actions.stop()

@@ -1,0 +1,48 @@
+"""The website chat: Rasa's socket.io channel, accepting only the practice's web origins.
+
+Rasa 3.6 builds its socket.io server with CORS handling switched off, so any web page
+could open a chat. Here the server accepts connections only from the origins named by the
+variable in credentials.yml (`WEB_ORIGINS`, comma-separated; default the local chat page,
+http://localhost:$WEB_PORT and http://127.0.0.1:$WEB_PORT).
+"""
+
+import os
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from sanic import Blueprint
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput
+
+
+def allowed_origins(variable: Text, environ: Optional[Dict[Text, Text]] = None) -> List[Text]:
+    environ = os.environ if environ is None else environ
+    port = environ.get("WEB_PORT", "8080")
+    configured = environ.get(variable) or f"http://localhost:{port},http://127.0.0.1:{port}"
+    origins = [origin.strip().rstrip("/") for origin in configured.split(",") if origin.strip()]
+    if not origins or "*" in origins:
+        # An empty list or "*" would let every web page talk to the assistant.
+        raise ValueError(f"{variable} must list the website's origins, e.g. https://example.co.za")
+    return origins
+
+
+class WebsiteSocketIOInput(SocketIOInput):
+    """socket.io for the chat page, limited to the configured origins."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = dict(credentials or {})
+        origins = allowed_origins(credentials.pop("allowed_origins", "WEB_ORIGINS"))
+        channel = super().from_credentials(credentials)
+        channel.origins = origins
+        return channel
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        socketio_webhook = super().blueprint(on_new_message)
+        # engine.io checks the Origin of every connection, websocket ones included.
+        self.sio.eio.cors_allowed_origins = self.origins
+        return socketio_webhook
