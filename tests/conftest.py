@@ -40,10 +40,12 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
 class Assistant:
     """A client for one running Rasa server."""
 
-    def __init__(self, url: str, token: str, practice_db_url: str) -> None:
+    def __init__(self, url: str, token: str, practice_db_url: str,
+                 tracker_db_url: str) -> None:
         self.url = url
         self.token = token
         self.practice_db_url = practice_db_url
+        self.tracker_db_url = tracker_db_url  # the SQL tracker store reception reads
 
     def new_sender(self) -> str:
         return f"test-{uuid.uuid4().hex[:12]}"
@@ -104,7 +106,8 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         _wait_for(f"http://127.0.0.1:{action_port}/health", actions, action_log)
         # /status answers only once the model is loaded.
         _wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"])
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"],
+                        f"sqlite:///{env['TRACKER_DB']}")
     finally:
         for process in (rasa, actions):
             process.terminate()
