@@ -5,7 +5,7 @@ from collections import Counter
 from html import escape
 from typing import Dict, List, Sequence, Tuple
 
-from reception.conversations import Conversation
+from reception.conversations import PRACTICE_TZ, Conversation
 
 LEVEL_COLOURS = {"emergency": "#b00020", "urgent": "#e67e00", "routine": "#2e7d32",
                  "not assessed": "#9e9e9e"}
@@ -39,7 +39,7 @@ def horizontal_bars(title: str, rows: Sequence[Tuple[str, int, str]]) -> str:
 def per_day_by_channel(conversations: Sequence[Conversation], days: int = 30,
                        today: datetime.date = None) -> str:
     """Stacked columns: conversations started each day of the last `days`, by channel."""
-    today = today or datetime.date.today()
+    today = today or datetime.datetime.now(PRACTICE_TZ).date()
     first = today - datetime.timedelta(days=days - 1)
     counts: Dict[datetime.date, Counter] = {first + datetime.timedelta(d): Counter()
                                             for d in range(days)}
