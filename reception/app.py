@@ -5,7 +5,6 @@ login page and the static files needs a staff session: pages send an anonymous v
 the login page, the API answers 401. Every form carries a CSRF token.
 """
 
-import datetime
 import functools
 import os
 import secrets

@@ -159,7 +159,13 @@ class ConversationStore:
                 note_map.setdefault(r.conversation_id, []).append(r.text)
         return reviewed, tag_map, note_map
 
+    def has_events(self) -> bool:
+        """False until the Rasa server has created its table (it may start after reception)."""
+        return sa.inspect(self.tracker).has_table("events")
+
     def summaries(self) -> List[Conversation]:
+        if not self.has_events():
+            return []
         e = db.events
         with self.tracker.connect() as connection:
             spans = connection.execute(
@@ -218,6 +224,8 @@ class ConversationStore:
         return sorted({c.channel for c in self.summaries() if c.channel})
 
     def exists(self, conversation_id: str) -> bool:
+        if not self.has_events():
+            return False
         with self.tracker.connect() as connection:
             return connection.execute(
                 sa.select(db.events.c.id).where(db.events.c.sender_id == conversation_id)
@@ -225,6 +233,8 @@ class ConversationStore:
 
     def transcript(self, conversation_id: str) -> Optional[Dict[str, Any]]:
         """The whole conversation: the summary card's slots and every message, in order."""
+        if not self.has_events():
+            return None
         with self.tracker.connect() as connection:
             rows = connection.execute(
                 sa.select(db.events.c.type_name, db.events.c.timestamp, db.events.c.data)

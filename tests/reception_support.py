@@ -6,7 +6,6 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Optional

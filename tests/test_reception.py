@@ -324,3 +324,17 @@ def test_wrong_passwords_are_rate_limited(site):
     attacker.get("/login")
     response = attacker.post("/login", {"username": "hein", "password": PASSWORD})
     assert response.status_code == 429
+
+
+def test_reception_started_before_rasa_shows_an_empty_list(tmp_path):
+    empty = f"sqlite:///{tmp_path / 'tracker.db'}"
+    with ReceptionServer(empty, f"sqlite:///{tmp_path / 'practice.db'}", tmp_path) as server:
+        assert server.users("add", "hein", "--role", "owner", password=PASSWORD).returncode == 0
+        owner = logged_in(server, "hein")
+        response = owner.get("/api/conversations")
+        assert response.status_code == 200 and response.json()["count"] == 0
+        assert owner.get("/api/conversations/nobody").status_code == 404
+        dashboard = owner.get("/dashboard")
+        assert dashboard.status_code == 200 and "No data yet" in dashboard.text
+    with sa.create_engine(empty).connect() as connection:
+        assert not sa.inspect(connection).has_table("events")  # Rasa's table is Rasa's to make
