@@ -69,6 +69,8 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     app.ctx.engine = db.reception_engine(tracker_url or db.tracker_db_url())
     app.ctx.store = ConversationStore(app.ctx.engine,
                                       db.engine(practice_url or db.practice_db_url()))
+    # Conversation ids may hold ':', '+' or '/' (e.g. WhatsApp senders): links quote them,
+    # routes marked unquote=True decode them.
     app.static("/static", str(HERE / "static"), name="static")
 
     @app.middleware("response")
@@ -182,7 +184,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
         return response.json({"conversations": [c.as_json() for c in found],
                               "count": len(found)})
 
-    @app.get("/api/conversations/<conversation_id:str>")
+    @app.get("/api/conversations/<conversation_id:str>", unquote=True)
     @staff
     async def api_conversation(request: Request, conversation_id: str) -> response.HTTPResponse:
         transcript = conversation_or_404(request, conversation_id)
@@ -198,7 +200,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
                       for n in app.ctx.store.notes(conversation_id)],
         })
 
-    @app.get("/conversations/<conversation_id:str>")
+    @app.get("/conversations/<conversation_id:str>", unquote=True)
     @staff
     async def conversation_page(request: Request, conversation_id: str) -> response.HTTPResponse:
         transcript = conversation_or_404(request, conversation_id)
@@ -211,7 +213,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     def _back(conversation_id: str) -> response.HTTPResponse:
         return response.redirect(f"/conversations/{quote(conversation_id, safe='')}", status=303)
 
-    @app.post("/conversations/<conversation_id:str>/review")
+    @app.post("/conversations/<conversation_id:str>/review", unquote=True)
     @staff
     async def review(request: Request, conversation_id: str) -> response.HTTPResponse:
         if not app.ctx.store.exists(conversation_id):
@@ -229,7 +231,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
                    conversation_id)
         return _back(conversation_id)
 
-    @app.post("/conversations/<conversation_id:str>/notes")
+    @app.post("/conversations/<conversation_id:str>/notes", unquote=True)
     @staff
     async def add_note(request: Request, conversation_id: str) -> response.HTTPResponse:
         if not app.ctx.store.exists(conversation_id):
@@ -245,7 +247,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
         auth.audit(app.ctx.engine, username, "note", conversation_id)
         return _back(conversation_id)
 
-    @app.post("/conversations/<conversation_id:str>/tags")
+    @app.post("/conversations/<conversation_id:str>/tags", unquote=True)
     @staff
     async def add_tag(request: Request, conversation_id: str) -> response.HTTPResponse:
         if not app.ctx.store.exists(conversation_id):
@@ -265,7 +267,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
         auth.audit(app.ctx.engine, username, "untag" if remove else "tag", conversation_id, tag)
         return _back(conversation_id)
 
-    @app.get("/conversations/<conversation_id:str>/export/<kind:str>")
+    @app.get("/conversations/<conversation_id:str>/export/<kind:str>", unquote=True)
     @staff
     async def export(request: Request, conversation_id: str, kind: str) -> response.HTTPResponse:
         if kind not in ("pdf", "csv", "yml"):

@@ -8,7 +8,9 @@ as a real process; staff accounts are made with its command.
 import datetime
 import io
 import secrets
+import time
 import uuid
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -18,7 +20,8 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 
 from actions.callbacks import callback_requests, metadata as practice_metadata
 from tests.reception_support import (
-    PASSWORD, ReceptionServer, Staff, logged_in, sample_conversations, tracker_store)
+    PASSWORD, ReceptionServer, Staff, logged_in, sample_conversations, save_conversation,
+    tracker_store, user)
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # The booking module's table as reception reads it (only the columns reception uses).
@@ -324,6 +327,23 @@ def test_wrong_passwords_are_rate_limited(site):
     attacker.get("/login")
     response = attacker.post("/login", {"username": "hein", "password": PASSWORD})
     assert response.status_code == 429
+
+
+def test_ids_with_colons_plus_and_slashes_open_and_take_actions(site):
+    # After the rate-limit test: adds a conversation, and needs only the logged-in owner.
+    sender = "whatsapp:+27821234567/1"
+    store = tracker_store(str(site.engine.url))
+    save_conversation(store, sender, [user("sore neck", time.time(), channel="twilio")])
+    store.engine.dispose()
+    path = "/conversations/" + quote(sender, safe="")
+    page = site.owner.get(path)
+    assert page.status_code == 200 and "sore neck" in page.text
+    assert f'action="{path}/review"' in page.text
+    response = site.owner.post(path + "/review", {"reviewed": "1"})
+    assert response.status_code == 303 and response.headers["location"] == path
+    api = site.owner.get("/api/conversations/" + quote(sender, safe="")).json()
+    assert api["conversation"]["reviewed"] and api["conversation"]["channel"] == "twilio"
+    assert site.owner.get(path + "/export/csv").status_code == 200
 
 
 def test_reception_started_before_rasa_shows_an_empty_list(tmp_path):
