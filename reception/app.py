@@ -5,6 +5,7 @@ login page and the static files needs a staff session: pages send an anonymous v
 the login page, the API answers 401. Every form carries a CSRF token.
 """
 
+import datetime
 import functools
 import os
 import secrets
@@ -18,13 +19,14 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from reception import auth, charts, db, exports
-from reception.conversations import ConversationStore, FilterError, Filters
+from reception.conversations import PRACTICE_TZ, ConversationStore, FilterError, Filters
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "reception_session"
 LOGIN_COOKIE = "reception_login"
 MAX_NOTE = 2000
 MAX_TAG = 40
+DASHBOARD_DAYS = 90
 # The browser may load only this app's own files: no inline script, no other origin.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -181,7 +183,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
         found = app.ctx.store.list(filters)
         auth.audit(app.ctx.engine, request.ctx.session.username, "list",
                    detail=request.query_string[:500] or None)
-        return response.json({"conversations": [c.as_json() for c in found],
+        return response.json({"conversations": [c.as_json() for c in found[:filters.limit]],
                               "count": len(found)})
 
     @app.get("/api/conversations/<conversation_id:str>", unquote=True)
@@ -300,13 +302,14 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     @staff
     @owner
     async def dashboard(request: Request) -> response.HTTPResponse:
-        conversations = app.ctx.store.summaries()
+        since = datetime.datetime.now(PRACTICE_TZ) - datetime.timedelta(days=DASHBOARD_DAYS)
+        conversations = app.ctx.store.summaries(started_from=since.timestamp())
         auth.audit(app.ctx.engine, request.ctx.session.username, "dashboard")
         with app.ctx.engine.connect() as connection:
             recent = connection.execute(sa.select(db.audit_log).order_by(
                 db.audit_log.c.id.desc()).limit(30)).mappings().all()
         return render(request, "dashboard.html", charts=charts.dashboard(conversations),
-                      total=len(conversations), audit=recent)
+                      total=len(conversations), days=DASHBOARD_DAYS, audit=recent)
 
     return app
 

@@ -29,6 +29,8 @@ PASSWORD_MIN = 10
 MAX_FAILURES = 5
 MAX_FAILURES_PER_ADDRESS = 20
 FAILURE_WINDOW = datetime.timedelta(minutes=15)
+# However active, a session ends after a working day.
+SESSION_MAX = datetime.timedelta(hours=12)
 
 
 def now() -> datetime.datetime:
@@ -108,6 +110,11 @@ def check_password(engine: sa.engine.Engine, username: str, password: str,
     with engine.begin() as connection:
         connection.execute(db.login_attempts.insert().values(
             username=username, ip=ip, at=now(), success=ok))
+        # Housekeeping: attempts outside the window and ended sessions are of no further use.
+        connection.execute(db.login_attempts.delete().where(
+            db.login_attempts.c.at < now() - datetime.timedelta(days=1)))
+        connection.execute(db.sessions.delete().where(
+            db.sessions.c.last_seen < now() - idle_timeout()))
     return user.id if ok else None
 
 
@@ -143,7 +150,7 @@ def current_session(engine: sa.engine.Engine, token: Optional[str]) -> Optional[
         if row is None:
             return None
         moment = now()
-        if moment - row.last_seen > idle_timeout():
+        if moment - row.last_seen > idle_timeout() or moment - row.created_at > SESSION_MAX:
             connection.execute(s.delete().where(s.c.token_hash == token_hash))
             return None
         connection.execute(s.update().where(s.c.token_hash == token_hash)

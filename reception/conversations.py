@@ -17,6 +17,7 @@ from reception import db
 
 # South Africa keeps one offset all year (no daylight saving), so times need no tz database.
 PRACTICE_TZ = datetime.timezone(datetime.timedelta(hours=2), "SAST")
+MAX_LIMIT = 1000  # conversations in one answer; the count says how many matched in all
 LEVEL_RANK = {"emergency": 0, "urgent": 1, "routine": 2}
 LIST_SLOTS = (
     "triage_level", "red_flags", "booking_status", "booking_reference",
@@ -60,6 +61,14 @@ def _date(value: Optional[str], name: str) -> Optional[datetime.date]:
         raise FilterError(f"{name} must be a date like 2026-01-31, not {value[:40]!r}")
 
 
+def _limit(value: Optional[str]) -> int:
+    if not value:
+        return Filters.limit
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise FilterError(f"limit must be a number from 1 to {MAX_LIMIT}")
+    return int(value)
+
+
 @dataclass
 class Filters:
     red_flags_only: bool = False
@@ -68,6 +77,7 @@ class Filters:
     date_from: Optional[datetime.date] = None
     date_to: Optional[datetime.date] = None
     q: Optional[str] = None
+    limit: int = 200
 
     @classmethod
     def from_args(cls, args: Dict[str, str]) -> "Filters":
@@ -82,6 +92,7 @@ class Filters:
             date_from=_date(args.get("from"), "from"),
             date_to=_date(args.get("to"), "to"),
             q=q or None,
+            limit=_limit(args.get("limit")),
         )
         if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
             raise FilterError("from must not be after to")
@@ -127,7 +138,8 @@ class ConversationStore:
         self.tracker = tracker
         self.practice = practice
 
-    def _practice_rows(self, table_name: str, id_column: str) -> Dict[str, Dict[str, Any]]:
+    def _practice_rows(self, table_name: str, id_column: str,
+                       only: Optional[str]) -> Dict[str, Dict[str, Any]]:
         """The newest row per conversation in a practice table, if the table exists."""
         if self.practice is None:
             return {}
@@ -137,25 +149,30 @@ class ConversationStore:
             return {}  # an unreachable practice database must not hide the conversations
         if table is None or id_column not in table.c:
             return {}
-        rows: Dict[str, Dict[str, Any]] = {}
-        order = table.c.id if "id" in table.c else None
         query = sa.select(table)
-        if order is not None:
-            query = query.order_by(order)
+        if only is not None:
+            query = query.where(table.c[id_column] == only)
+        if "id" in table.c:
+            query = query.order_by(table.c.id)
+        rows: Dict[str, Dict[str, Any]] = {}
         with self.practice.connect() as connection:
             for row in connection.execute(query).mappings():
                 rows[row[id_column]] = dict(row)
         return rows
 
-    def _reception_state(self) -> tuple:
+    def _reception_state(self, only: Optional[str]) -> tuple:
+        def select(table: sa.Table) -> sa.sql.Select:
+            query = sa.select(table)
+            return query if only is None else query.where(table.c.conversation_id == only)
+
         with self.tracker.connect() as connection:
             reviewed = {r.conversation_id: r.reviewed_by
-                        for r in connection.execute(sa.select(db.reviews))}
+                        for r in connection.execute(select(db.reviews))}
             tag_map: Dict[str, List[str]] = {}
-            for r in connection.execute(sa.select(db.tags).order_by(db.tags.c.tag)):
+            for r in connection.execute(select(db.tags).order_by(db.tags.c.tag)):
                 tag_map.setdefault(r.conversation_id, []).append(r.tag)
             note_map: Dict[str, List[str]] = {}
-            for r in connection.execute(sa.select(db.notes)):
+            for r in connection.execute(select(db.notes)):
                 note_map.setdefault(r.conversation_id, []).append(r.text)
         return reviewed, tag_map, note_map
 
@@ -163,21 +180,35 @@ class ConversationStore:
         """False until the Rasa server has created its table (it may start after reception)."""
         return sa.inspect(self.tracker).has_table("events")
 
-    def summaries(self) -> List[Conversation]:
+    def summaries(self, only: Optional[str] = None, started_from: Optional[float] = None,
+                  started_before: Optional[float] = None) -> List[Conversation]:
+        """One conversation (`only`), or those that started in a time range, or all."""
         if not self.has_events():
             return []
         e = db.events
+        first, last = sa.func.min(e.c.timestamp), sa.func.max(e.c.timestamp)
+        spans_query = sa.select(e.c.sender_id, first, last).group_by(e.c.sender_id)
+        detail_query = (sa.select(e.c.sender_id, e.c.type_name, e.c.action_name, e.c.data)
+                        .where(sa.or_(e.c.type_name == "user",
+                                      sa.and_(e.c.type_name == "slot",
+                                              e.c.action_name.in_(LIST_SLOTS))))
+                        .order_by(e.c.id))
+        if only is not None:
+            spans_query = spans_query.where(e.c.sender_id == only)
+            detail_query = detail_query.where(e.c.sender_id == only)
+        elif started_from is not None or started_before is not None:
+            if started_from is not None:
+                spans_query = spans_query.having(first >= started_from)
+            if started_before is not None:
+                spans_query = spans_query.having(first < started_before)
+            in_range = spans_query.subquery()
+            detail_query = detail_query.where(
+                e.c.sender_id.in_(sa.select(in_range.c.sender_id)))
         with self.tracker.connect() as connection:
-            spans = connection.execute(
-                sa.select(e.c.sender_id, sa.func.min(e.c.timestamp), sa.func.max(e.c.timestamp))
-                .group_by(e.c.sender_id)).all()
-            detail_rows = connection.execute(
-                sa.select(e.c.sender_id, e.c.type_name, e.c.action_name, e.c.data)
-                .where(sa.or_(e.c.type_name == "user",
-                              sa.and_(e.c.type_name == "slot", e.c.action_name.in_(LIST_SLOTS))))
-                .order_by(e.c.id)).all()
-        conversations = {sender: Conversation(sender, to_local(first), to_local(last))
-                         for sender, first, last in spans}
+            spans = connection.execute(spans_query).all()
+            detail_rows = connection.execute(detail_query).all()
+        conversations = {sender: Conversation(sender, to_local(start), to_local(end))
+                         for sender, start, end in spans}
         texts: Dict[str, List[str]] = {}
         for sender, type_name, slot_name, raw in detail_rows:
             conversation = conversations.get(sender)
@@ -190,9 +221,9 @@ class ConversationStore:
                 texts.setdefault(sender, []).append(data.get("text") or "")
             else:
                 _apply_slot(conversation, slot_name, data.get("value"))
-        callbacks = self._practice_rows("callback_requests", "sender_id")
-        bookings = self._practice_rows("bookings", "conversation_id")
-        reviewed, tag_map, note_map = self._reception_state()
+        callbacks = self._practice_rows("callback_requests", "sender_id", only)
+        bookings = self._practice_rows("bookings", "conversation_id", only)
+        reviewed, tag_map, note_map = self._reception_state(only)
         for conversation in conversations.values():
             callback, booking = callbacks.get(conversation.id), bookings.get(conversation.id)
             if callback:
@@ -217,11 +248,16 @@ class ConversationStore:
         return list(conversations.values())
 
     def list(self, filters: Filters) -> List[Conversation]:
-        found = [c for c in self.summaries() if _matches(c, filters)]
+        """Matching conversations, emergencies first; the date range is applied in SQL."""
+        found = [c for c in self.summaries(started_from=_day_start(filters.date_from),
+                                           started_before=_day_start(filters.date_to, 1))
+                 if _matches(c, filters)]
         return sorted(found, key=Conversation.sort_key)
 
-    def channels(self) -> List[str]:
-        return sorted({c.channel for c in self.summaries() if c.channel})
+    def channels(self, days: int = 90) -> List[str]:
+        """Channels seen lately, for the filter's choices."""
+        since = (datetime.datetime.now(PRACTICE_TZ) - datetime.timedelta(days=days)).timestamp()
+        return sorted({c.channel for c in self.summaries(started_from=since) if c.channel})
 
     def exists(self, conversation_id: str) -> bool:
         if not self.has_events():
@@ -261,7 +297,7 @@ class ConversationStore:
                 items.append({"kind": "bot", "at": when, "text": data.get("text") or "",
                               "buttons": [b.get("title", "") for b in buttons]})
         _mark_red_flag_messages(items, slots.get("red_flag_evidence") or [])
-        summary = next((c for c in self.summaries() if c.id == conversation_id), None)
+        summary = self.summaries(only=conversation_id)[0]
         return {"conversation": summary, "slots": slots, "items": items,
                 "form": [(label, slots.get(name)) for name, label in FORM_SLOTS],
                 "checklist": [(label, slots.get(name)) for name, label in CHECKLIST_SLOTS],
@@ -301,17 +337,21 @@ def _apply_slot(conversation: Conversation, name: str, value: Any) -> None:
         setattr(conversation, name, value)
 
 
+def _day_start(day: Optional[datetime.date], days_later: int = 0) -> Optional[float]:
+    """The Unix time a practice-local day starts (or the one `days_later`)."""
+    if day is None:
+        return None
+    start = datetime.datetime.combine(day + datetime.timedelta(days=days_later),
+                                      datetime.time.min, PRACTICE_TZ)
+    return start.timestamp()
+
+
 def _matches(conversation: Conversation, filters: Filters) -> bool:
     if filters.red_flags_only and not conversation.red_flags:
         return False
     if filters.unreviewed and conversation.reviewed:
         return False
     if filters.channel and conversation.channel != filters.channel:
-        return False
-    started = conversation.started_at.date() if conversation.started_at else None
-    if filters.date_from and (started is None or started < filters.date_from):
-        return False
-    if filters.date_to and (started is None or started > filters.date_to):
         return False
     if filters.q and filters.q.casefold() not in conversation._search_text:
         return False

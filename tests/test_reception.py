@@ -151,6 +151,8 @@ def test_filters_and_search(site):
     assert listed(site, q="desk") == [ids["routine"]]
     assert listed(site, q="mokoena") == [ids["emergency"]]
     assert listed(site, q="CB-ABC234") == [ids["emergency"]]
+    page = site.staff.get("/api/conversations", params={"limit": "1"}).json()
+    assert page["count"] == 4 and [c["id"] for c in page["conversations"]] == [ids["emergency"]]
 
 
 def test_search_input_with_sql_fragments_is_harmless(site):
@@ -169,6 +171,8 @@ def test_bad_filters_get_a_clear_400(site):
     assert "from must be a date" in response.json()["error"]
     response = site.staff.get("/api/conversations", params={"q": "x" * 300})
     assert response.status_code == 400
+    response = site.staff.get("/api/conversations", params={"limit": "-1 OR 1=1"})
+    assert response.status_code == 400 and "limit must be" in response.json()["error"]
     response = site.staff.get("/api/conversations/" + "x" * 300)
     assert response.status_code == 404
 
@@ -274,9 +278,22 @@ def test_an_idle_session_is_logged_out(site):
     assert site.idle.get("/api/conversations").status_code == 401
 
 
-def test_logout_ends_the_session(site):
-    assert site.leaver.post("/logout", {}).status_code == 303
+def test_a_session_ends_after_a_working_day_however_active(site):
+    assert site.leaver.get("/api/conversations").status_code == 200
+    with site.engine.begin() as connection:
+        connection.execute(sa.text(
+            "UPDATE reception_sessions SET created_at = :old WHERE user_id = "
+            "(SELECT id FROM reception_users WHERE username = 'leaver')"),
+            {"old": datetime.datetime.utcnow() - datetime.timedelta(hours=13)})
     assert site.leaver.get("/api/conversations").status_code == 401
+
+
+def test_logout_ends_the_session(site):
+    visitor = logged_in(site.server, "sipho")
+    assert visitor.get("/api/conversations").status_code == 200
+    assert visitor.post("/logout", {}).status_code == 303
+    assert visitor.get("/api/conversations").status_code == 401
+    assert site.staff.get("/api/conversations").status_code == 200  # other sessions live on
 
 
 def test_login_never_redirects_off_site(site):

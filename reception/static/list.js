@@ -52,7 +52,9 @@
         if (!data) { return; }
         render(data.conversations);
         status.textContent = data.count + " conversation" + (data.count === 1 ? "" : "s") +
-          ", emergencies and urgent first";
+          ", emergencies and urgent first" +
+          (data.conversations.length < data.count ?
+            " (showing the first " + data.conversations.length + ": narrow the filters)" : "");
       })
       .catch(function (error) { status.textContent = "Could not load: " + error.message; });
   }
