@@ -98,6 +98,7 @@ def sample_conversations(store: SQLTrackerStore, now: Optional[float] = None) ->
         user("/deny", t + 3, "deny", "socketio"),
         slot("pain_radiates", "none", t + 4),
         user("you can email me at sipho.dlamini@example.com", t + 5, "inform", "socketio"),
+        user('=HYPERLINK("http://evil.example","click")', t + 5, "inform", "socketio"),
         slot("triage_level", "routine", t + 6),
         slot("booking_status", "offered", t + 6),
         bot("Would you like to book an assessment?", t + 7),

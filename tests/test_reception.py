@@ -5,6 +5,7 @@ writes); call-back requests and bookings are rows in the practice database. The 
 as a real process; staff accounts are made with its command.
 """
 
+import csv
 import datetime
 import io
 import secrets
@@ -246,6 +247,10 @@ def test_exports_pdf_csv_and_a_rasa_test_story(site):
                               params={"redact": "1"}).text
     assert "sipho.dlamini@example.com" not in csv_text and "[email removed]" in csv_text
     assert "No (button)" in csv_text
+    # A spreadsheet must not run what a patient typed as a formula.
+    texts = [row["text"] for row in csv.DictReader(io.StringIO(csv_text))]
+    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in texts
+    assert not any(text.startswith("=") for text in texts)
     story = site.staff.get(f"/conversations/{cid}/export/yml").text
     steps = YAMLStoryReader().read_from_string(story)
     assert len(steps) == 1
