@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from hypothesis import given, settings, strategies as st
 import sqlalchemy as sa
 from pypdf import PdfReader
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
@@ -176,6 +177,19 @@ def test_bad_filters_get_a_clear_400(site):
     assert response.status_code == 400 and "limit must be" in response.json()["error"]
     response = site.staff.get("/api/conversations/" + "x" * 300)
     assert response.status_code == 404
+
+
+FILTER_NAMES = st.sampled_from(["q", "channel", "from", "to", "red_flags", "unreviewed",
+                                 "limit", "other"])
+ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(FILTER_NAMES, ANY_TEXT, max_size=5))
+def test_any_filter_input_gets_an_answer_never_a_crash(site, params):
+    response = site.staff.get("/api/conversations", params=params)
+    assert response.status_code in (200, 400), response.text
+    assert "error" in response.json() if response.status_code == 400 else "count" in response.json()
 
 
 def test_a_form_without_the_csrf_token_is_refused(site):
