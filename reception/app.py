@@ -71,8 +71,6 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     app.ctx.engine = db.reception_engine(tracker_url or db.tracker_db_url())
     app.ctx.store = ConversationStore(app.ctx.engine,
                                       db.engine(practice_url or db.practice_db_url()))
-    # Conversation ids may hold ':', '+' or '/' (e.g. WhatsApp senders): links quote them,
-    # routes marked unquote=True decode them.
     app.static("/static", str(HERE / "static"), name="static")
 
     @app.middleware("response")
@@ -111,7 +109,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
             return await handler(request, *args, **kwargs)
         return wrapper
 
-    def conversation_or_404(request: Request, conversation_id: str) -> Optional[Dict[str, Any]]:
+    def transcript_of(conversation_id: str) -> Optional[Dict[str, Any]]:
         if len(conversation_id) > 255:
             return None
         return app.ctx.store.transcript(conversation_id)
@@ -126,8 +124,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     async def login_page(request: Request) -> response.HTTPResponse:
         pre_session = secrets.token_urlsafe(24)
         resp = render(request, "login.html", next=_safe_next(request.args.get("next")),
-                      login_csrf=auth.login_csrf_token(pre_session),
-                      expired=request.args.get("expired") == "1")
+                      login_csrf=auth.login_csrf_token(pre_session))
         _set_cookie(resp, LOGIN_COOKIE, pre_session, max_age=3600)
         return resp
 
@@ -153,7 +150,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
         auth.audit(app.ctx.engine, username, "login")
         resp = response.redirect(_safe_next(form.get("next")), status=303)
         _set_cookie(resp, SESSION_COOKIE, auth.start_session(app.ctx.engine, user_id),
-                    max_age=12 * 3600)
+                    max_age=int(auth.SESSION_MAX.total_seconds()))
         del resp.cookies[LOGIN_COOKIE]
         return resp
 
@@ -186,10 +183,12 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
         return response.json({"conversations": [c.as_json() for c in found[:filters.limit]],
                               "count": len(found)})
 
+    # Conversation ids may hold ':', '+' or '/' (e.g. WhatsApp senders): links quote them,
+    # routes marked unquote=True decode them.
     @app.get("/api/conversations/<conversation_id:str>", unquote=True)
     @staff
     async def api_conversation(request: Request, conversation_id: str) -> response.HTTPResponse:
-        transcript = conversation_or_404(request, conversation_id)
+        transcript = transcript_of(conversation_id)
         if transcript is None:
             return not_found(request, conversation_id)
         auth.audit(app.ctx.engine, request.ctx.session.username, "view_api", conversation_id)
@@ -205,7 +204,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     @app.get("/conversations/<conversation_id:str>", unquote=True)
     @staff
     async def conversation_page(request: Request, conversation_id: str) -> response.HTTPResponse:
-        transcript = conversation_or_404(request, conversation_id)
+        transcript = transcript_of(conversation_id)
         if transcript is None:
             return not_found(request, conversation_id)
         auth.audit(app.ctx.engine, request.ctx.session.username, "view", conversation_id)
@@ -274,7 +273,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     async def export(request: Request, conversation_id: str, kind: str) -> response.HTTPResponse:
         if kind not in ("pdf", "csv", "yml"):
             return response.text("Export as pdf, csv or yml.", status=404)
-        transcript = conversation_or_404(request, conversation_id)
+        transcript = transcript_of(conversation_id)
         if transcript is None:
             return not_found(request, conversation_id)
         redacted = request.args.get("redact") == "1"
