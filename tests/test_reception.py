@@ -8,6 +8,7 @@ as a real process; staff accounts are made with its command.
 import csv
 import datetime
 import io
+import os
 import secrets
 import time
 import uuid
@@ -15,8 +16,8 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from hypothesis import given, settings, strategies as st
 import sqlalchemy as sa
+from hypothesis import given, settings, strategies as st
 from pypdf import PdfReader
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
@@ -25,7 +26,8 @@ from tests.reception_support import (
     PASSWORD, ReceptionServer, Staff, logged_in, sample_conversations, save_conversation,
     tracker_store, user)
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# A PostgreSQL where the tests may create (and then drop) a database of their own.
+PG_ADMIN_URL = os.environ.get("RECEPTION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # The booking module's table as reception reads it (only the columns reception uses).
 bookings = sa.Table(
     "bookings", sa.MetaData(),
@@ -54,7 +56,7 @@ def site(request, tmp_path_factory):
         admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
-        tracker_url = practice_url = f"postgresql://postgres@127.0.0.1:5432/{database}"
+        tracker_url = practice_url = str(sa.engine.make_url(PG_ADMIN_URL).set(database=database))
     store = tracker_store(tracker_url)
     ids = sample_conversations(store)
     store.engine.dispose()
