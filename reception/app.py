@@ -168,7 +168,8 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     async def conversation_list(request: Request) -> response.HTTPResponse:
         return render(request, "list.html", channels=app.ctx.store.channels(),
                       args={k: request.args.get(k, "") for k in
-                            ("q", "channel", "from", "to", "red_flags", "unreviewed")})
+                            ("q", "channel", "from", "to", "red_flags", "unreviewed",
+                             "callback")})
 
     @app.get("/api/conversations")
     @staff

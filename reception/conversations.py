@@ -73,6 +73,7 @@ def _limit(value: Optional[str]) -> int:
 class Filters:
     red_flags_only: bool = False
     unreviewed: bool = False
+    callback_only: bool = False
     channel: Optional[str] = None
     date_from: Optional[datetime.date] = None
     date_to: Optional[datetime.date] = None
@@ -88,6 +89,7 @@ class Filters:
         filters = cls(
             red_flags_only=(args.get("red_flags") or "").lower() in yes,
             unreviewed=(args.get("unreviewed") or "").lower() in yes,
+            callback_only=(args.get("callback") or "").lower() in yes,
             channel=(args.get("channel") or "").strip() or None,
             date_from=_date(args.get("from"), "from"),
             date_to=_date(args.get("to"), "to"),
@@ -350,6 +352,8 @@ def _matches(conversation: Conversation, filters: Filters) -> bool:
     if filters.red_flags_only and not conversation.red_flags:
         return False
     if filters.unreviewed and conversation.reviewed:
+        return False
+    if filters.callback_only and not conversation.callback_reference:
         return False
     if filters.channel and conversation.channel != filters.channel:
         return False

@@ -148,6 +148,7 @@ def test_filters_and_search(site):
     ids = site.ids
     assert set(listed(site, red_flags="1")) == {ids["emergency"], ids["script"]}
     assert listed(site, channel="socketio") == [ids["routine"]]
+    assert listed(site, callback="1") == [ids["emergency"], ids["old"]]
     today = datetime.date.today()
     recent = listed(site, **{"from": (today - datetime.timedelta(days=30)).isoformat(),
                              "to": (today + datetime.timedelta(days=1)).isoformat()})
@@ -182,7 +183,7 @@ def test_bad_filters_get_a_clear_400(site):
 
 
 FILTER_NAMES = st.sampled_from(["q", "channel", "from", "to", "red_flags", "unreviewed",
-                                 "limit", "other"])
+                                 "callback", "limit", "other"])
 ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
 
 
