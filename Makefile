@@ -22,7 +22,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWa
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean \
-	browser user purge
+	browser fonts user purge
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -94,7 +94,7 @@ story-test: $(MODEL) ## Run the test stories against the real model and action s
 pytest: $(MODEL) ## Unit tests and whole conversations against the real servers
 	$(PY) -m pytest -q tests
 
-test: $(INSTALLED) browser ## Set up, validate, train, run the test stories and pytest
+test: $(INSTALLED) browser fonts ## Set up, validate, train, run the test stories and pytest
 	$(MAKE) validate
 	$(MAKE) train
 	$(MAKE) story-test
@@ -113,6 +113,12 @@ browser: ## Install Debian's Chromium for the browser tests, only when it is mis
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+fonts: ## Install DejaVu (Debian's fonts-dejavu-core) for PDFs in any script, only when missing
+	@if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	  echo "Installing fonts-dejavu-core for reception's PDF exports"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; \
 	fi
 
 user: $(INSTALLED) ## Create a reception account or set its password: make user NAME=thandi [ROLE=owner]

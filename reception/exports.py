@@ -8,6 +8,7 @@ events, so the team can drop it into tests/stories/ as a regression test.
 import csv
 import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Dict, List
@@ -18,7 +19,8 @@ from fpdf import FPDF
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Long runs of digits that phonenumbers does not accept as a number still identify people.
 DIGIT_RUN = re.compile(r"\+?\d[\d ()-]{7,}\d")
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# DejaVu (Debian's fonts-dejavu-core) covers most scripts; without it, Latin-1 core fonts.
+FONT_DIR = Path(os.environ.get("RECEPTION_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 
 
 def redact(text: Any) -> str:
