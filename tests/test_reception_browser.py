@@ -5,13 +5,16 @@ the reception app reads that server's tracker store. Screenshots go to tests/scr
 """
 
 import io
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from pypdf import PdfReader
 
-from tests.reception_support import PASSWORD, ReceptionServer
+from scripts.wait_for_port import free_port
+from tests.reception_support import PASSWORD, ROOT, ReceptionServer, logged_in
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -121,3 +124,25 @@ def test_html_a_patient_typed_is_shown_as_text(held, page, dialogs):
     assert page.locator("#transcript img").count() == 0
     assert dialogs == []
     page.screenshot(path=str(SCREENSHOTS / "reception-hostile-text.png"), full_page=True)
+
+
+def test_an_exported_conversation_passes_as_a_rasa_test_story(held, tmp_path):
+    """The export is meant to become a regression test: `rasa test` must accept it as is."""
+    server, emergency, _ = held
+    staff = logged_in(server, "hein")
+    story = staff.get(f"/conversations/{emergency}/export/yml")
+    assert story.status_code == 200
+    stories = tmp_path / "stories"
+    stories.mkdir()
+    (stories / "test_exported.yml").write_text(story.text)
+    # Predictions only: no action runs, so the action endpoint need not answer.
+    env = {**os.environ, "ACTION_PORT": str(free_port()), "RASA_TELEMETRY_ENABLED": "false",
+           "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "rasa"), "test", "core", "--stories", str(stories),
+         "--model", str(ROOT / "models" / "triage.tar.gz"), "--endpoints", "endpoints.yml",
+         "--fail-on-prediction-errors", "--out", str(tmp_path / "results")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    failed = (tmp_path / "results" / "failed_test_stories.yml").read_text()
+    assert "None of the test stories failed" in failed
