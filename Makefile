@@ -12,6 +12,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
 export WEB_PORT ?= 8080
+export RECEPTION_PORT ?= 8081
 export TRACKER_DB ?= var/rasa.db
 # Rasa and TensorFlow are chatty and phone home by default; keep the console readable.
 export RASA_TELEMETRY_ENABLED := false
@@ -20,7 +21,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup train run test validate story-test pytest chromium eval eval-safety shell clean
+.PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean \
+	browser fonts user purge
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,14 +63,19 @@ run: $(MODEL) ## Set up, train if needed, and start the assistant on embedded de
 	  export RASA_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_hex(24))'); \
 	  echo "RASA_TOKEN was not set; generated one for this run: $$RASA_TOKEN"; \
 	fi; \
+	if [ -z "$$RECEPTION_SECRET" ]; then \
+	  export RECEPTION_SECRET=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))'); \
+	  echo "RECEPTION_SECRET was not set; generated one for this run (staff log in again after a restart)."; \
+	fi; \
 	echo "Rasa server (REST + socket.io): http://localhost:$$RASA_PORT"; \
 	echo "  talk to it:  curl -s -XPOST localhost:$$RASA_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"; \
 	echo "  a conversation's slots: curl -s 'localhost:$$RASA_PORT/conversations/me/tracker?token=$$RASA_TOKEN'"; \
 	echo "Action server: http://localhost:$$ACTION_PORT"; \
 	echo "Website chat page: http://localhost:$$WEB_PORT"; \
 	$(PY) -m connectors.settings credentials.yml; \
+	echo "Reception (staff only): http://localhost:$$RECEPTION_PORT  (accounts: make user NAME=...)"; \
 	echo "Conversations are stored in $$TRACKER_DB. Ctrl-C stops everything."; \
-	RASA_TOKEN=$$RASA_TOKEN exec $(VENV)/bin/honcho start -f Procfile
+	RASA_TOKEN=$$RASA_TOKEN RECEPTION_SECRET=$$RECEPTION_SECRET exec $(VENV)/bin/honcho start -f Procfile
 
 shell: $(INSTALLED) ## Chat in the terminal with the stack `make run` started
 	$(PY) -c "import asyncio, uuid; from rasa.core.channels.console import record_messages; \
@@ -86,13 +93,10 @@ story-test: $(MODEL) ## Run the test stories against the real model and action s
 	$(RASA) test core --stories tests/stories --model $(MODEL) --endpoints endpoints.yml \
 	  --fail-on-prediction-errors --out results
 
-pytest: $(MODEL) chromium ## Unit tests and whole conversations against the real servers
+pytest: $(MODEL) browser ## Unit tests and whole conversations against the real servers
 	$(PY) -m pytest -q tests
 
-chromium: ## Install Debian's Chromium for the browser test, only when it is missing
-	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
-
-test: $(INSTALLED) ## Set up, validate, train, run the test stories and pytest
+test: $(INSTALLED) browser fonts ## Set up, validate, train, run the test stories and pytest
 	$(MAKE) validate
 	$(MAKE) train
 	$(MAKE) story-test
@@ -106,6 +110,25 @@ eval-safety: $(INSTALLED) ## Red-flag recall per family, false alarms and misses
 	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml
 	$(PY) -m redflags.evaluate tests/data/red_flag_holdout.yml
 	$(PY) -m redflags.evaluate tests/data/red_flag_third.yml
+
+browser: ## Install Debian's Chromium for the browser tests, only when it is missing
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+fonts: ## Install DejaVu (Debian's fonts-dejavu-core) for PDFs in any script, only when missing
+	@if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	  echo "Installing fonts-dejavu-core for reception's PDF exports"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; \
+	fi
+
+user: $(INSTALLED) ## Create a reception account or set its password: make user NAME=thandi [ROLE=owner]
+	@if [ -z "$(NAME)" ]; then echo "usage: make user NAME=thandi [ROLE=owner]" >&2; exit 2; fi
+	$(PY) -m reception.users add "$(NAME)" --role $(or $(ROLE),staff)
+
+purge: $(INSTALLED) ## Retention: make purge DAYS=365 lists old conversations; add APPLY=1 to delete
+	$(PY) -m reception.purge $(if $(DAYS),--days $(DAYS)) $(if $(APPLY),--apply)
 
 clean: ## Remove trained models, results and local conversation data
 	rm -rf models/*.tar.gz results var .rasa

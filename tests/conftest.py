@@ -85,12 +85,14 @@ class Assistant:
     """A client for one running Rasa server."""
 
     def __init__(self, url: str, token: str, practice_db_url: str,
-                 actions: ActionServer, channels: SimpleNamespace) -> None:
+                 actions: ActionServer, channels: SimpleNamespace,
+                 tracker_db_url: str) -> None:
         self.url = url
         self.token = token
         self.practice_db_url = practice_db_url
         self.actions = actions
         self.channels = channels
+        self.tracker_db_url = tracker_db_url  # the SQL tracker store reception reads
 
     def new_sender(self) -> str:
         return f"test-{uuid.uuid4().hex[:12]}"
@@ -189,7 +191,7 @@ def assistant(tmp_path_factory, fake_twilio, fake_graph) -> Iterator[Assistant]:
         # /status answers only once the model is loaded.
         _wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
         yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"],
-                        actions, channels)
+                        actions, channels, f"sqlite:///{env['TRACKER_DB']}")
     finally:
         _stop(rasa)
         actions.stop()

@@ -1,0 +1,1 @@
+"""Reception: staff review of what patients told the assistant (issue 6)."""
