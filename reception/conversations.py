@@ -235,7 +235,7 @@ class ConversationStore:
                                                    or callback.get("reference"))
             if booking:
                 conversation.patient_name = conversation.patient_name or booking.get("patient_name")
-                conversation.phone = conversation.phone or booking.get("phone")
+                conversation.phone = conversation.phone or booking.get("phone_e164")
                 conversation.booking_status = booking.get("status") or conversation.booking_status
                 conversation.booking_reference = (booking.get("reference")
                                                   or conversation.booking_reference)

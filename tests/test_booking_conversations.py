@@ -317,3 +317,26 @@ def test_cliniko_down_from_the_start_takes_a_preference_for_reception(assistant,
     request = rows(assistant, "select * from callback_requests where sender_id = :s",
                    s=sender)[0]
     assert "weekday mornings" in request["triage_summary"]
+
+
+def test_a_red_flag_while_booking_stops_the_booking(assistant):
+    sender = assistant.new_sender()
+    times = start_booking(assistant, sender)
+    choose(assistant, sender, times[0][1])
+    reply = assistant.texts(sender, "sorry, since this morning I can't control my bladder")
+    assert "10177" in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "emergency"
+    assert assistant.tracker(sender)["active_loop"].get("name") is None
+    assert "emergency" in assistant.texts(sender, "/request_booking")
+    assert not rows(assistant, "select id from bookings where conversation_id = :c", c=sender)
+
+
+def test_a_question_while_booking_is_answered_and_the_booking_goes_on(assistant):
+    sender = assistant.new_sender()
+    times = start_booking(assistant, sender)
+    choose(assistant, sender, times[0][1])
+    reply = assistant.texts(sender, "does dry needling hurt?")
+    assert "Who is the appointment for" in reply
+    assert assistant.tracker(sender)["active_loop"]["name"] == "booking_form"
+    assert "cell number" in assistant.texts(sender, "Thandi Mokoena")

@@ -21,6 +21,7 @@ from hypothesis import given, settings, strategies as st
 from pypdf import PdfReader
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
+from actions.booking.store import bookings
 from actions.callbacks import callback_requests, metadata as practice_metadata
 from tests.reception_support import (
     PASSWORD, ReceptionServer, Staff, logged_in, sample_conversations, save_conversation,
@@ -28,16 +29,6 @@ from tests.reception_support import (
 
 # A PostgreSQL where the tests may create (and then drop) a database of their own.
 PG_ADMIN_URL = os.environ.get("RECEPTION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# The booking module's table as reception reads it (only the columns reception uses).
-bookings = sa.Table(
-    "bookings", sa.MetaData(),
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("reference", sa.String(16)), sa.Column("status", sa.String(16)),
-    sa.Column("patient_name", sa.String(120)), sa.Column("phone", sa.String(32)),
-    sa.Column("triage_summary", sa.Text), sa.Column("conversation_id", sa.String(255)),
-)
-
-
 class Site:
     def __init__(self, server, ids, engine, practice, clients):
         self.server, self.ids, self.engine, self.practice = server, ids, engine, practice
@@ -62,7 +53,6 @@ def site(request, tmp_path_factory):
     store.engine.dispose()
     practice = sa.create_engine(practice_url, future=True)
     practice_metadata.create_all(practice)
-    bookings.metadata.create_all(practice)
     now = datetime.datetime.now(datetime.timezone.utc)
     with practice.begin() as connection:
         for sender, reference, name in ((ids["emergency"], "CB-ABC234", "Thandi Mokoena"),
@@ -71,9 +61,14 @@ def site(request, tmp_path_factory):
                 reference=reference, sender_id=sender, name=name, phone="+27821234567",
                 reason="red flag", triage_level="emergency", red_flags="[]",
                 triage_summary="", created_at=now, status="open"))
+        start = now.replace(tzinfo=None, microsecond=0) + datetime.timedelta(days=2)
         connection.execute(bookings.insert().values(
-            reference="BK-ROUTINE", status="requested", patient_name="Sipho Dlamini",
-            phone="+27831234567", triage_summary="lower back", conversation_id=ids["routine"]))
+            reference="BK-ROUTINE", status="confirmed", backend="calendar",
+            practitioner_id="hein", practitioner_name="Hein Viljoen", appointment_type="initial",
+            start_utc=start, end_utc=start + datetime.timedelta(minutes=45),
+            patient_name="Sipho Dlamini", phone_e164="+27831234567", consent_at=now,
+            triage_summary="lower back", triage_details="{}", idempotency_key="routine-test",
+            conversation_id=ids["routine"], channel="rest", created_at=now, updated_at=now))
     try:
         with ReceptionServer(tracker_url, practice_url, workdir) as server:
             for username, role in (("sipho", "staff"), ("hein", "owner"), ("idle", "staff"),
@@ -138,8 +133,8 @@ def test_emergencies_and_urgent_come_first_with_the_patient_details(site):
     assert emergency["red_flags"] == ["cauda_equina"]
     assert emergency["callback_reference"] == "CB-ABC234"
     routine = rows[ids["routine"]]
-    # The booking module's row wins over the slot: the booking was requested after the offer.
-    assert (routine["booking_status"], routine["booking_reference"]) == ("requested", "BK-ROUTINE")
+    # The booking row wins over the slot: the booking was confirmed after the offer.
+    assert (routine["booking_status"], routine["booking_reference"]) == ("confirmed", "BK-ROUTINE")
     assert routine["patient_name"] == "Sipho Dlamini"
     assert routine["channel"] == "socketio"
 
