@@ -19,6 +19,7 @@ from scripts.wait_for_port import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
 MODEL = ROOT / "models" / "triage.tar.gz"
 STARTUP_SECONDS = 240
 
@@ -94,8 +95,8 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],
         cwd=ROOT, env=env, stdout=action_log.open("w"), stderr=subprocess.STDOUT,
     )
-    rasa = subprocess.Popen(
-        [RASA, "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
+    rasa = subprocess.Popen(  # as Procfile starts it: `rasa run` with kind failure replies
+        [PYTHON, "-m", "serving", "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
          "--credentials", "credentials.yml", "--enable-api", "--auth-token", token,
          "--port", str(rasa_port)],
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
