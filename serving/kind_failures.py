@@ -14,7 +14,9 @@ Storage: Rasa 3.6 wraps every tracker store in a `FailSafeTrackerStore` that, wh
 database is down, starts the conversation afresh (red flags and triage level forgotten) and
 keeps it only in that one process's memory. `install()` makes that wrapper raise instead, so
 the channel can tell the patient (serving.rest answers 503 with the kind reply) and nothing is
-stored in a place the other servers and reception cannot see.
+stored in a place the other servers and reception cannot see. And Rasa's SQL engine keeps
+pooled connections across a database restart, so each server failed its first message after
+one; `install()` turns on SQLAlchemy's `pool_pre_ping`, which replaces dead connections.
 """
 
 from pathlib import Path
@@ -26,6 +28,7 @@ from rasa.core.actions.action import ActionExecutionRejection, create_bot_uttera
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.core.processor import MessageProcessor
+import rasa.core.tracker_store
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
@@ -109,12 +112,16 @@ def install() -> None:
             f"serving.kind_failures was written against Rasa 3.6's processor and tracker "
             f"store; re-read them before using it with {rasa.__version__}"
         )
-    # Both are called inside Rasa's `except` blocks, so raising here replaces the fallback.
-    FailSafeTrackerStore.on_tracker_store_error = _raise_storage_error  # type: ignore
-    FailSafeTrackerStore.on_tracker_store_retrieve_error = _raise_storage_error  # type: ignore
     original = MessageProcessor._run_action
     if getattr(original, "kind_failures", False):
         return
+    # Both are called inside Rasa's `except` blocks, so raising here replaces the fallback.
+    FailSafeTrackerStore.on_tracker_store_error = _raise_storage_error  # type: ignore
+    FailSafeTrackerStore.on_tracker_store_retrieve_error = _raise_storage_error  # type: ignore
+    engine_kwargs = rasa.core.tracker_store.create_engine_kwargs
+    rasa.core.tracker_store.create_engine_kwargs = (  # type: ignore[assignment]
+        lambda url: {**engine_kwargs(url), "pool_pre_ping": True}
+    )
 
     async def _run_action(
         self: MessageProcessor, action: Any, tracker: DialogueStateTracker,
