@@ -1,4 +1,5 @@
-"""`python -m serving <rasa arguments>`: Rasa's own command line, with kind failure replies.
+"""`python -m serving <rasa arguments>`: Rasa's own command line, with kind failure replies
+and the one profiled hot spot removed (serving/speed.py).
 
 Procfile, the tests and the Dockerfile start the Rasa server this way so that a patient
 whose message hits a failing action server or database is never left without an answer.
@@ -8,8 +9,9 @@ import sys
 
 from rasa.__main__ import main
 
-from serving.kind_failures import install
+from serving import kind_failures, speed
 
 if __name__ == "__main__":
-    install()
+    kind_failures.install()
+    speed.install()
     sys.exit(main())
