@@ -20,7 +20,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean
+.PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean bench audit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -101,6 +101,15 @@ eval-safety: $(INSTALLED) ## Red-flag recall per family, false alarms and misses
 	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml
 	$(PY) -m redflags.evaluate tests/data/red_flag_holdout.yml
 	$(PY) -m redflags.evaluate tests/data/red_flag_third.yml
+
+bench: $(MODEL) ## Load benchmark: triage conversations at concurrency 1/10/50 vs a stock rasa init bot
+	$(PY) -m scripts.bench
+
+AUDIT_VENV := /tmp/pip-audit-venv
+audit: ## pip-audit over constraints.txt, from a throwaway venv (needs PyPI's JSON API or OSV)
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { python3 -m venv $(AUDIT_VENV) && \
+	  $(AUDIT_VENV)/bin/pip install --quiet pip-audit==2.10.1; }
+	$(AUDIT_VENV)/bin/pip-audit -r constraints.txt --no-deps --disable-pip
 
 clean: ## Remove trained models, results and local conversation data
 	rm -rf models/*.tar.gz results var .rasa
