@@ -73,8 +73,6 @@ def test_wrong_field_types_are_refused(assistant, sender, message, metadata):
     ({"sender": "", "message": "hi"}, 400, "sender"),
     ({"sender": "x" * 256, "message": "hi"}, 400, "255"),
     ({"sender": "someone"}, 400, "message"),
-    ({"sender": "someone", "message": "my back " * 1000}, 413, "5000"),
-    ({"sender": "someone", "message": "nul \x00 here"}, 400, "NUL"),
 ])
 def test_missing_and_oversized_fields_say_what_is_wrong(assistant, body, status, words):
     response = requests.post(webhook(assistant), json=body, timeout=30)
