@@ -4,9 +4,9 @@ Loopback only and bounded: each level runs a fixed number of conversations with 
 `concurrency` of them at once; nothing is timed as a test. Prints, per setup and level,
 p50/p95/p99 latency per message, messages per second, errors and the Rasa servers' resident
 memory, then the ratios to a stock `rasa init` bot served the same way on the same machine.
-Setups: our bot on one server (SQLite, as `make run`); our bot on two servers over PostgreSQL
-(a throwaway cluster) and Redis (a unique key prefix), messages spread round-robin as a load
-balancer would; the stock bot on one server.
+Setups: our bot on one server (SQLite, as `make run`); our bot over PostgreSQL (a throwaway
+cluster) and Redis (a unique key prefix) on one server with two Sanic workers, and on two
+servers with messages spread round-robin as a load balancer would; the stock bot on one server.
 """
 
 import argparse
@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import aiohttp
 import redis
@@ -68,7 +68,7 @@ def rss_mb(pid: int) -> float:
 
 
 async def converse(session: aiohttp.ClientSession, urls: itertools.cycle, script: Sequence[str],
-                   latencies: List[float], errors: List[str]) -> None:
+                   latencies: List[float], errors: List[str], empty: List[str]) -> None:
     sender = f"bench-{uuid.uuid4().hex[:12]}"
     for text in script:
         url = next(urls)
@@ -77,8 +77,10 @@ async def converse(session: aiohttp.ClientSession, urls: itertools.cycle, script
             async with session.post(f"{url}/webhooks/rest/webhook",
                                     json={"sender": sender, "message": text}) as response:
                 body = await response.json()
-                if response.status != 200 or not body:
+                if response.status != 200:
                     errors.append(f"{response.status} {str(body)[:80]}")
+                elif not body:
+                    empty.append(text)  # answered, but the bot chose to say nothing
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             errors.append(repr(error))
         latencies.append(time.perf_counter() - started)
@@ -88,6 +90,7 @@ async def run_level(urls: List[str], script: Sequence[str], concurrency: int,
                     conversations: int) -> Dict:
     latencies: List[float] = []
     errors: List[str] = []
+    empty: List[str] = []
     slots = asyncio.Semaphore(concurrency)
     cycle = itertools.cycle(urls)
     timeout = aiohttp.ClientTimeout(total=300)
@@ -95,7 +98,7 @@ async def run_level(urls: List[str], script: Sequence[str], concurrency: int,
     async with aiohttp.ClientSession(timeout=timeout) as session:
         async def one() -> None:
             async with slots:
-                await converse(session, cycle, script, latencies, errors)
+                await converse(session, cycle, script, latencies, errors, empty)
 
         started = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(conversations)))
@@ -107,7 +110,7 @@ async def run_level(urls: List[str], script: Sequence[str], concurrency: int,
 
     return {"messages": len(latencies), "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
             "mean": statistics.mean(latencies) * 1000, "throughput": len(latencies) / elapsed,
-            "errors": len(errors), "first_error": errors[0] if errors else ""}
+            "errors": len(errors), "empty": len(empty), "first_error": errors[0] if errors else ""}
 
 
 def measure(name: str, urls: List[str], pids: List[int], script: Sequence[str],
@@ -122,7 +125,7 @@ def measure(name: str, urls: List[str], pids: List[int], script: Sequence[str],
         print(f"  {name:26} c={concurrency:<3} {result['messages']:5} msgs  "
               f"p50 {result['p50']:7.0f} ms  p95 {result['p95']:7.0f} ms  "
               f"p99 {result['p99']:7.0f} ms  {result['throughput']:6.1f} msg/s  "
-              f"errors {result['errors']}  RSS {result['rss_mb']} MB"
+              f"errors {result['errors']}  empty replies {result['empty']}  RSS {result['rss_mb']} MB"
               + (f"  first error: {result['first_error']}" if result["errors"] else ""),
               flush=True)
     return results
@@ -161,7 +164,10 @@ def bench_ours_single(workdir: Path, token: str, levels: Sequence[int]) -> Dict:
         stop(server, actions)
 
 
-def bench_ours_two(workdir: Path, token: str, levels: Sequence[int]) -> Dict:
+def bench_ours_production(workdir: Path, token: str, levels: Sequence[int], servers: int,
+                          workers: int) -> Dict:
+    """Our bot in the production profile: `servers` Rasa servers of `workers` Sanic workers."""
+    name = f"ours, {servers} server(s) x {workers} worker(s), PG+Redis"
     database = ThrowawayPostgres()
     prefix = "bench" + uuid.uuid4().hex[:10]
     processes: List[subprocess.Popen] = []
@@ -169,20 +175,20 @@ def bench_ours_two(workdir: Path, token: str, levels: Sequence[int]) -> Dict:
         database.start()
         database.create_database("tracker")
         action_port = free_port()
-        env = production_env(database, "tracker", prefix, action_port, workdir)
-        actions = start_actions(action_port, env, workdir / "actions-two.log")
+        env = {**production_env(database, "tracker", prefix, action_port, workdir),
+               "SANIC_WORKERS": str(workers)}
+        actions = start_actions(action_port, env, workdir / f"actions-{prefix}.log")
         processes.append(actions)
-        ports = [free_port(), free_port()]
-        logs = [workdir / f"rasa-two-{i}.log" for i in range(2)]
+        ports = [free_port() for _ in range(servers)]
+        logs = [workdir / f"rasa-{prefix}-{i}.log" for i in range(servers)]
         for port, log in zip(ports, logs):
             processes.append(start_rasa(port, token, "endpoints.production.yml", env, log))
-        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, workdir / "actions-two.log")
+        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions,
+                      workdir / f"actions-{prefix}.log")
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         cold = start_and_time(processes[1:], urls, token, logs)
-        print(f"our bot, two servers (PostgreSQL + Redis): both up {cold:.0f} s after start",
-              flush=True)
-        return {"levels": measure("ours, 2 servers PG+Redis", urls,
-                                  [p.pid for p in processes[1:]], TRIAGE, levels)}
+        print(f"{name}: up {cold:.0f} s after start", flush=True)
+        return {"levels": measure(name, urls, [p.pid for p in processes[1:]], TRIAGE, levels)}
     finally:
         stop(*reversed(processes))
         database.remove()
@@ -224,25 +230,21 @@ def detector_time() -> str:
     return next(line for line in run.stdout.splitlines() if line.startswith("detector time"))
 
 
-def ratios(ours: Dict, two: Optional[Dict], stock: Dict, levels: Sequence[int]) -> None:
-    print("\nratios to the stock bot (targets: throughput >= 1.0 on one server, >= 1.7 on two; "
-          "RSS per server <= 1.3)")
-    for c in levels:
-        base = stock["levels"][c]
-        line = f"  c={c:<3} throughput ours/stock {ours['levels'][c]['throughput'] / base['throughput']:.2f}"
-        if two:
-            line += f"  two servers/stock {two['levels'][c]['throughput'] / base['throughput']:.2f}"
-        rss_ours = max(ours["levels"][c]["rss_mb"]) / max(base["rss_mb"])
-        line += f"  RSS per server ours/stock {rss_ours:.2f}"
-        if two:
-            line += f" (two-server setup {max(two['levels'][c]['rss_mb']) / max(base['rss_mb']):.2f})"
-        print(line)
+def ratios(results: Dict[str, Dict], stock: Dict, levels: Sequence[int]) -> None:
+    print("\nratios to the stock bot's one server (targets: throughput >= 1.0 on one server, "
+          ">= 1.7 with two workers or two servers; resident memory per server <= 1.3)")
+    for name, result in results.items():
+        for c in levels:
+            ours, base = result["levels"][c], stock["levels"][c]
+            print(f"  {name:12} c={c:<3} throughput {ours['throughput'] / base['throughput']:.2f}"
+                  f"  memory per server {max(ours['rss_mb']) / max(base['rss_mb']):.2f}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--levels", default="1,10,50", help="concurrency levels, comma-separated")
-    parser.add_argument("--skip-two-servers", action="store_true")
+    parser.add_argument("--setups", default="one,workers,two",
+                        help="ours: one (SQLite), workers (1 server x 2 workers), two (2 servers)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     if not MODEL.exists():
@@ -251,9 +253,13 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     print(f"red-flag {detector_time()}", flush=True)
     stock = bench_stock(workdir, token, levels)
-    ours = bench_ours_single(workdir, token, levels)
-    two = None if args.skip_two_servers else bench_ours_two(workdir, token, levels)
-    ratios(ours, two, stock, levels)
+    setups = {
+        "one": lambda: bench_ours_single(workdir, token, levels),
+        "workers": lambda: bench_ours_production(workdir, token, levels, servers=1, workers=2),
+        "two": lambda: bench_ours_production(workdir, token, levels, servers=2, workers=1),
+    }
+    results = {name: setups[name]() for name in args.setups.split(",")}
+    ratios(results, stock, levels)
     print("\nour model's training time: not measured here (it would retrain); "
           "`make train` prints it.")
     shutil.rmtree(workdir)  # kept, with the servers' logs, when something failed
