@@ -22,7 +22,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWa
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean \
-	browser fonts user purge
+	browser fonts user purge bench audit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -129,6 +129,14 @@ user: $(INSTALLED) ## Create a reception account or set its password: make user 
 
 purge: $(INSTALLED) ## Retention: make purge DAYS=365 lists old conversations; add APPLY=1 to delete
 	$(PY) -m reception.purge $(if $(DAYS),--days $(DAYS)) $(if $(APPLY),--apply)
+bench: $(MODEL) ## Load benchmark: triage conversations at concurrency 1/10/50 vs a stock rasa init bot
+	$(PY) -m scripts.bench
+
+AUDIT_VENV := /tmp/pip-audit-venv
+audit: ## pip-audit over constraints.txt, from a throwaway venv (needs PyPI's JSON API or OSV)
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { python3 -m venv $(AUDIT_VENV) && \
+	  $(AUDIT_VENV)/bin/pip install --quiet pip-audit==2.10.1; }
+	$(AUDIT_VENV)/bin/pip-audit -r constraints.txt --no-deps --disable-pip
 
 clean: ## Remove trained models, results and local conversation data
 	rm -rf models/*.tar.gz results var .rasa

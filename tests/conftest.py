@@ -23,6 +23,7 @@ from tests.fakes import FakeApi
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
 MODEL = ROOT / "models" / "triage.tar.gz"
 STARTUP_SECONDS = 240
 
@@ -180,8 +181,8 @@ def assistant(tmp_path_factory, fake_twilio, fake_graph) -> Iterator[Assistant]:
     }
     actions = ActionServer(action_port, env, workdir / "actions.log")
     rasa_log = workdir / "rasa.log"
-    rasa = subprocess.Popen(
-        [RASA, "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
+    rasa = subprocess.Popen(  # as Procfile starts it: `rasa run` with kind failure replies
+        [PYTHON, "-m", "serving", "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
          "--credentials", "credentials.yml", "--enable-api", "--auth-token", token,
          "--port", str(rasa_port)],
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
