@@ -37,7 +37,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 RESPONSE = "utter_something_went_wrong"
 PRACTICE_FILE = Path(__file__).resolve().parent.parent / "practice.yml"
-# Used only while the trained model's domain predates `utter_something_went_wrong`; the
+# The same words as the domain's response, for when no model is loaded yet to render it; the
 # emergency numbers are in it because a red flag's escalation is itself a custom action.
 FALLBACK_TEXT = (
     "Sorry, something went wrong on our side and I couldn't finish that. Please try again "
