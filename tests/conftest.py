@@ -86,8 +86,10 @@ class Assistant:
     """A client for one running Rasa server."""
 
     def __init__(self, url: str, token: str, practice_db_url: str,
-                 actions: ActionServer, channels: SimpleNamespace,
-                 tracker_db_url: str) -> None:
+                 actions: Optional[ActionServer] = None,
+                 channels: Optional[SimpleNamespace] = None,
+                 tracker_db_url: Optional[str] = None) -> None:
+        """actions, channels and tracker_db_url: known only for the `assistant` fixture's stack."""
         self.url = url
         self.token = token
         self.practice_db_url = practice_db_url

@@ -96,3 +96,23 @@ def test_the_chat_page_runs_a_conversation_with_buttons_across_a_reload(assistan
     assert slots["pain_radiates"] == "leg" and slots["onset"] == "sudden"
     inputs = [e["input_channel"] for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
     assert set(inputs) == {"socketio"}
+
+    # The rest of the triage on the page: typed answers, then the yes/no buttons.
+    for answer, next_question in [
+        ("about 3 weeks", "how bad is it"), ("6", "better or worse"),
+        ("sitting makes it worse", "hours are you sitting"),
+        ("about 8 hours", "training or exercise changed"),
+        ("I've been doing more gym", "safety questions"),
+    ]:
+        send(page, answer)
+        bot_says(page, next_question).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    for next_question in ["pins and needles", "leg getting weaker", "fever or chills",
+                          "ever had cancer", "serious fall", "chest pain", "Is that right?"]:
+        page.locator(".rw-reply").filter(has_text="No").last.click()
+        bot_says(page, next_question).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    page.locator(".rw-reply").filter(has_text="Yes, that's right").last.click()
+    bot_says(page, "Would you like to book an assessment?").to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    page.screenshot(path=str(SCREENSHOTS / "chat_page_triage_done.png"), full_page=True)
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "routine" and slots["booking_status"] == "offered"
+    assert slots["check_chest_breathing"] is False
