@@ -228,7 +228,7 @@ class BookingFormRules:
 
     async def run_form_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> List[EventType]:
-        events = self.answer_events(dispatcher, tracker)
+        events = self.answer_events(dispatcher, tracker, domain)
         if events is None:
             return await super().run(dispatcher, tracker, domain)
         if events:
@@ -239,8 +239,8 @@ class BookingFormRules:
                 events.append(next_slot)
         return events
 
-    def answer_events(self, dispatcher: CollectingDispatcher,
-                      tracker: Tracker) -> Optional[List[EventType]]:
+    def answer_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: DomainDict) -> Optional[List[EventType]]:
         """Events for this turn when the form must not run its usual validation, else None."""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in RED_FLAG_INTENTS:
@@ -258,10 +258,18 @@ class BookingFormRules:
                 return []
             return [SlotSet(name, value) for name, value
                     in validate_slot_choice(text, tracker, dispatcher).items()]
-        if requested in self.digression_slots and intent in DIGRESSIONS \
-                and requested not in slots_set_since_user_message(tracker):
-            return []
-        return None
+        if requested not in self.digression_slots \
+                or requested in slots_set_since_user_message(tracker):
+            return None
+        # Not mapped (the classifier took it for a question, a "no", ...): a reference or a
+        # number in it is still the answer; anything else goes to the rules.
+        text = tracker.latest_message.get("text") or ""
+        reads = {"manage_reference": find_reference, "callback_phone": normalise_phone}
+        if requested in reads and reads[requested](text):
+            validate = getattr(self, f"validate_{requested}")
+            return [SlotSet(name, value) for name, value
+                    in validate(text, dispatcher, tracker, domain).items()]
+        return [] if intent in DIGRESSIONS else None
 
 
 class ValidateBookingForm(BookingFormRules, FormValidationAction):
