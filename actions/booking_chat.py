@@ -23,7 +23,7 @@ from actions.booking import (BackendUnavailable, BookingError, BookingNotFound,
                              BookingRequest, SlotUnavailable, booking_backend)
 from actions.booking_choice import (find_reference, interpret_choice, manage_choice,
                                     slot_label)
-from actions.callbacks import clean_name, normalise_phone, save_callback
+from actions.callbacks import name_answer, normalise_phone, phone_answer, save_callback
 from actions.triage import (CHECKLIST_SLOTS, RED_FLAG_INTENTS, TRIAGE_SLOTS, answering_a_message,
                              slots_set_since_user_message)
 
@@ -226,8 +226,8 @@ class BookingFormRules:
 
     digression_slots = {"callback_name", "callback_phone", "manage_reference", "manage_choice"}
 
-    async def run_form_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         events = self.answer_events(dispatcher, tracker, domain)
         if events is None:
             return await super().run(dispatcher, tracker, domain)
@@ -287,23 +287,13 @@ class ValidateBookingForm(BookingFormRules, FormValidationAction):
             required.remove("booking_confirmed")  # nothing may be stored: stop here
         return required
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        return await self.run_form_turn(dispatcher, tracker, domain)
-
     def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        name = clean_name(value if isinstance(value, str) else "")
-        if name is None:
-            dispatcher.utter_message(response="utter_invalid_name")
-        return {"callback_name": name}
+        return {"callback_name": name_answer(value, dispatcher)}
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        phone = normalise_phone(value if isinstance(value, str) else "")
-        if phone is None:
-            dispatcher.utter_message(response="utter_invalid_phone")
-        return {"callback_phone": phone}
+        return {"callback_phone": phone_answer(value, dispatcher)}
 
     def validate_booking_email(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -441,10 +431,6 @@ class ValidateManageBookingForm(BookingFormRules, FormValidationAction):
             return [s for s in domain_slots if s != "booking_slot"]
         return list(domain_slots)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        return await self.run_form_turn(dispatcher, tracker, domain)
-
     def validate_manage_reference(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         reference = find_reference(value if isinstance(value, str) else "")
@@ -454,9 +440,8 @@ class ValidateManageBookingForm(BookingFormRules, FormValidationAction):
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        phone = normalise_phone(value if isinstance(value, str) else "")
+        phone = phone_answer(value, dispatcher)
         if phone is None:
-            dispatcher.utter_message(response="utter_invalid_phone")
             return {"callback_phone": None}
         reference = tracker.get_slot("manage_reference")
         try:

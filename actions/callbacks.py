@@ -87,6 +87,22 @@ def clean_name(text: Text) -> Optional[Text]:
     return " ".join(w[:1].upper() + w[1:] for w in words)
 
 
+def name_answer(value: Any, dispatcher: CollectingDispatcher) -> Optional[Text]:
+    """The name given, or None after a kind re-ask (call-back and booking forms)."""
+    name = clean_name(value if isinstance(value, str) else "")
+    if name is None:
+        dispatcher.utter_message(response="utter_invalid_name")
+    return name
+
+
+def phone_answer(value: Any, dispatcher: CollectingDispatcher) -> Optional[Text]:
+    """The number in E.164, or None after a kind re-ask (call-back and booking forms)."""
+    phone = normalise_phone(value if isinstance(value, str) else "")
+    if phone is None:
+        dispatcher.utter_message(response="utter_invalid_phone")
+    return phone
+
+
 def save_callback(sender_id: Text, slots: Dict[Text, Any], reason: Text) -> Text:
     reference = new_reference("CB")
     with engine().begin() as connection:
@@ -115,17 +131,11 @@ class ValidateCallbackForm(FormValidationAction):
         if text.lower().split()[:1] in (["no"], ["nope"], ["nah"], ["not"]):
             # "no thanks, I'll phone you": end the form; nothing is stored without consent.
             return {"callback_name": None, "requested_slot": None}
-        name = clean_name(text)
-        if name is None:
-            dispatcher.utter_message(response="utter_invalid_name")
-        return {"callback_name": name}
+        return {"callback_name": name_answer(text, dispatcher)}
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        phone = normalise_phone(value if isinstance(value, str) else "")
-        if phone is None:
-            dispatcher.utter_message(response="utter_invalid_phone")
-        return {"callback_phone": phone}
+        return {"callback_phone": phone_answer(value, dispatcher)}
 
 
 class ActionSaveCallback(Action):
