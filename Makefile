@@ -43,7 +43,7 @@ $(PY):
 	"$$py" -m venv $(VENV)
 
 $(INSTALLED): $(PY) requirements.txt constraints.txt
-	$(PY) -m pip install --quiet --upgrade pip==24.0
+	$(PY) -m pip install --quiet --upgrade pip==26.3
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 

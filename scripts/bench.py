@@ -52,19 +52,19 @@ STOCK = ["hello", "I am sad", "yes", "great", "bye",
          "hi", "very sad", "no", "I am happy", "goodbye"]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (Sanic workers), in MB."""
-    total = 0
+def rss_mb(pid: int) -> List[int]:
+    """Resident memory of a server process and of each of its Sanic workers, in MB."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
+    sizes = []
     for each in pids:
         status = Path(f"/proc/{each}/status")
         if status.exists():
             match = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
-            total += int(match.group(1)) if match else 0
-    return total / 1024
+            sizes.append(round(int(match.group(1)) / 1024) if match else 0)
+    return sizes
 
 
 async def converse(session: aiohttp.ClientSession, urls: itertools.cycle, script: Sequence[str],
@@ -118,14 +118,15 @@ def measure(name: str, urls: List[str], pids: List[int], script: Sequence[str],
     asyncio.run(run_level(urls, script, 1, 1))  # warm-up: first parse loads lazily
     results = {}
     for concurrency in levels:
-        conversations = max(6, concurrency)
+        conversations = max(10, 2 * concurrency)  # enough for a steady state at each level
         result = asyncio.run(run_level(urls, script, concurrency, conversations))
-        result["rss_mb"] = [round(rss_mb(pid)) for pid in pids]
+        result["rss_mb"] = [rss_mb(pid) for pid in pids]
         results[concurrency] = result
         print(f"  {name:26} c={concurrency:<3} {result['messages']:5} msgs  "
               f"p50 {result['p50']:7.0f} ms  p95 {result['p95']:7.0f} ms  "
               f"p99 {result['p99']:7.0f} ms  {result['throughput']:6.1f} msg/s  "
-              f"errors {result['errors']}  empty replies {result['empty']}  RSS {result['rss_mb']} MB"
+              f"errors {result['errors']}  empty replies {result['empty']}  "
+              f"RSS per server [process, workers...] {result['rss_mb']} MB"
               + (f"  first error: {result['first_error']}" if result["errors"] else ""),
               flush=True)
     return results
@@ -236,8 +237,11 @@ def ratios(results: Dict[str, Dict], stock: Dict, levels: Sequence[int]) -> None
     for name, result in results.items():
         for c in levels:
             ours, base = result["levels"][c], stock["levels"][c]
+            server, process = (max(sum(sizes) for sizes in ours["rss_mb"])
+                               / max(sum(sizes) for sizes in base["rss_mb"]),
+                               max(map(max, ours["rss_mb"])) / max(map(max, base["rss_mb"])))
             print(f"  {name:12} c={c:<3} throughput {ours['throughput'] / base['throughput']:.2f}"
-                  f"  memory per server {max(ours['rss_mb']) / max(base['rss_mb']):.2f}")
+                  f"  memory per server {server:.2f}, per process {process:.2f}")
 
 
 def main() -> int:

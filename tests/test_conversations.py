@@ -148,6 +148,17 @@ def test_digressions_inside_the_form_come_back_to_the_question(assistant):
     reply = assistant.texts(sender, "would dry needling help my back?")
     assert "glutes" in reply  # the answer knows it is the lower back
     assistant.texts(sender, "no it stays in my back")
+
+    # The response selector answered the question and was not asked about the rest
+    # (serving/speed.py); reception and the tracker keep each message's own parse.
+    parsed = {event["text"]: event["parse_data"] for event in assistant.tracker(sender)["events"]
+              if event["event"] == "user"}
+    question = parsed["does dry needling hurt?"]
+    assert question["intent"]["name"] == "faq"
+    assert question["response_selector"]["default"]["response"]["intent_response_key"] == \
+        "faq/dn_hurt"
+    assert "response_selector" not in parsed["lower back"]
+    assert "response_selector" not in parsed["I hurt my back"]
     reply = assistant.texts(sender, "no idea")
     assert "leave that one" in reply
     reply = assistant.texts(sender, "actually it's more my upper back")
