@@ -4,9 +4,13 @@ Rasa 3.6 builds its socket.io server with CORS handling switched off, so any web
 could open a chat. Here the server accepts connections only from the origins named by the
 variable in credentials.yml (`WEB_ORIGINS`, comma-separated; default the local chat page,
 http://localhost:$WEB_PORT and http://127.0.0.1:$WEB_PORT).
+
+Rasa 3.6's `session_request` handler is also replaced, so that the page joins its session's
+room with python-socketio 5.10 and later (see `blueprint`).
 """
 
 import os
+import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from sanic import Blueprint
@@ -43,6 +47,19 @@ class WebsiteSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         socketio_webhook = super().blueprint(on_new_message)
+        sio = self.sio
         # engine.io checks the Origin of every connection, websocket ones included.
-        self.sio.eio.cors_allowed_origins = self.origins
+        sio.eio.cors_allowed_origins = self.origins
+
+        # Replaces Rasa 3.6's handler, which calls enter_room without await: since
+        # python-socketio 5.10 it is a coroutine, so with session_persistence the page never
+        # joined its session's room and the bot's replies, sent to that room, were lost.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            data = data or {}
+            session_id = data.get("session_id") or uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
         return socketio_webhook

@@ -112,7 +112,8 @@ async def _socketio_exchange(url: str, session_id: str) -> list:
                 break
             await asyncio.sleep(0.5)
     finally:
-        await client.disconnect()
+        # abort: a graceful disconnect waits out the pending long poll (about 30 s).
+        await client.eio.disconnect(abort=True)
     return replies
 
 

@@ -1,6 +1,6 @@
-"""The WhatsApp connectors on their own: each webhook served by a real Sanic server (no Rasa
-model needed) with the messages it accepts collected, and the Graph API sender against a
-local fake that records what it was sent."""
+"""The channel connectors on their own: each webhook (or the website's socket.io) served by a
+real Sanic server (no Rasa model needed) with the messages it accepts collected, and the
+Graph API sender against a local fake that records what it was sent."""
 
 import asyncio
 import contextlib
@@ -13,12 +13,13 @@ from typing import Dict, List
 
 import aiohttp
 import pytest
+import socketio
 from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
 from connectors.settings import read_settings
 from connectors.twilio_whatsapp import TwilioWhatsAppInput, split_body
-from connectors.website import allowed_origins
+from connectors.website import WebsiteSocketIOInput, allowed_origins
 from connectors.whatsapp_cloud import (
     WhatsAppCloudInput, WhatsAppCloudOutput, interactive_messages, shorten,
 )
@@ -121,6 +122,54 @@ def test_website_origins_default_to_the_local_page_and_never_to_everyone():
     for everyone in ("*", " , "):
         with pytest.raises(ValueError):
             allowed_origins("WEB_ORIGINS", {"WEB_ORIGINS": everyone})
+
+
+SITE = "https://physio.example.co.za"
+
+
+async def page_load(base: str, session_id: str, text: str, origin: str = SITE) -> List:
+    """What rasa-webchat does on each page load: connect, ask for its session, send `text`.
+    Returns the session confirmed and the first bot message, or raises after 10 s."""
+    client = socketio.AsyncClient(reconnection=False)
+    events: asyncio.Queue = asyncio.Queue()
+    client.on("session_confirm", events.put_nowait)
+    client.on("bot_uttered", events.put_nowait)
+    # Polling only: engine.io's websocket client needs a newer aiohttp than Rasa's pin.
+    await client.connect(base, headers={"Origin": origin}, transports=["polling"])
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        confirmed = await asyncio.wait_for(events.get(), 10)
+        await client.emit("user_uttered", {"session_id": session_id, "message": text})
+        return [confirmed, await asyncio.wait_for(events.get(), 10)]
+    finally:
+        # abort: a graceful disconnect waits out the pending long poll (about 30 s).
+        await client.eio.disconnect(abort=True)
+
+
+def test_website_replies_reach_the_page_of_a_persistent_session(monkeypatch):
+    # With session_persistence the bot answers the session's room, which the page joins on
+    # session_request: unjoined (Rasa 3.6 with python-socketio 5.10+ never awaits
+    # enter_room), the reply is sent to nobody and this times out.
+    monkeypatch.setenv("SITE_ORIGINS", SITE)
+    channel = WebsiteSocketIOInput.from_credentials(
+        {"session_persistence": True, "allowed_origins": "SITE_ORIGINS"})
+
+    async def reply(message) -> None:
+        await message.output_channel.send_text_message(message.sender_id, f"You said {message.text}")
+
+    async def scenario():
+        async with serve(channel, handle=reply) as (url, accepted):
+            base = url.split("/webhooks/")[0]
+            first = await page_load(base, "session-1", "my back is sore")
+            reloaded = await page_load(base, "session-1", "since Monday")
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await page_load(base, "session-2", "hi", origin="https://elsewhere.example")
+            return first, reloaded, [(m.sender_id, m.text) for m in accepted]
+
+    first, reloaded, accepted = asyncio.run(scenario())
+    assert first == ["session-1", {"text": "You said my back is sore"}]
+    assert reloaded == ["session-1", {"text": "You said since Monday"}]
+    assert accepted == [("session-1", "my back is sore"), ("session-1", "since Monday")]
 
 
 def test_twilio_replies_are_sent_without_blocking_the_server():
