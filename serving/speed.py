@@ -22,20 +22,34 @@ over half of every stored user message, which the tracker store and every custom
 call then carry. It is asked only about messages whose intent is one of its retrieval
 intents, so an `faq` message gets the same answer as before and other messages none, which
 Rasa's dialogue never reads for them.
+
+Smaller ones, each a few percent: every graph run (the NLU once a message, the policies
+once a prediction) derived the same sub-graph again from the whole graph schema; it is kept
+per list of targets. Every tracker Rasa builds (several a prediction, to replay history)
+copies each of the domain's slots with `copy.copy`, whose generic path is slow; slots get
+a `__copy__` doing what that path does for them, a new object with the same attributes.
+And JSON sent to the action server is written by ujson (already installed with Rasa), with
+the standard library's `json.dumps` for anything ujson refuses.
 """
 
 import copy
+import json
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
+import aiohttp
+import ujson
 from jsonschema import exceptions, validators
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.graph import GraphSchema
 from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
+from rasa.shared.core.slots import Slot
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 
 @lru_cache(maxsize=1)
@@ -110,9 +124,48 @@ def _select_for_retrieval_intents(self: ResponseSelector, messages: List[Message
     return messages
 
 
+_derive_sub_graph = GraphSchema.minimal_graph_schema
+
+
+def _sub_graph_kept_per_targets(self: GraphSchema, targets: Optional[List[Text]] = None) -> GraphSchema:
+    # A loaded model's graph schema never changes, so its sub-graphs don't either.
+    kept = self.__dict__.setdefault("_sub_graphs", {})
+    key = tuple(targets) if targets else None
+    if key not in kept:
+        kept[key] = _derive_sub_graph(self, targets)
+    return kept[key]
+
+
+def _copy_slot(self: Slot) -> Slot:
+    # What copy.copy's generic path does for a plain object: same class, same attributes.
+    duplicate = object.__new__(type(self))
+    duplicate.__dict__.update(self.__dict__)
+    return duplicate
+
+
+def _dumps(data: Any) -> Text:
+    try:
+        return ujson.dumps(data)
+    except (OverflowError, TypeError, ValueError):
+        return json.dumps(data)  # the standard library's answer, or its error
+
+
+def _session_writing_json_with_ujson(self: EndpointConfig) -> aiohttp.ClientSession:
+    """Rasa's `EndpointConfig.session`, with `_dumps` for JSON bodies."""
+    auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+            if self.basic_auth else None)
+    return aiohttp.ClientSession(
+        headers=self.headers, auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT), json_serialize=_dumps,
+    )
+
+
 def install() -> None:
     """Called after serving.kind_failures.install(), which refuses any Rasa but 3.6."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]
     ResponseSelector.process = _select_for_retrieval_intents  # type: ignore[assignment]
+    GraphSchema.minimal_graph_schema = _sub_graph_kept_per_targets  # type: ignore[assignment]
+    Slot.__copy__ = _copy_slot  # type: ignore[attr-defined]
+    EndpointConfig.session = _session_writing_json_with_ujson  # type: ignore[assignment]
 

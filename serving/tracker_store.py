@@ -6,7 +6,9 @@ query with a subquery (SQLAlchemy's cache-key walk of that query alone was 9%), 
 row into an event again, and on saving counts the rows once more to find the new events.
 
 This store keeps the stored rows of recently active conversations in memory and asks the
-database only for rows from the last one it holds onwards. The database stays the only
+database only for rows from the last one it holds onwards; a save writes its new rows in one
+statement, and the next read brings them in with anything another server added. The database
+stays the only
 truth, so several servers over one database still see each other's events (the lock store
 serialises the messages of one conversation); a failing query fails as it did before; and
 when the last row held is gone (a purge) or a new session started elsewhere, the
@@ -33,6 +35,8 @@ class _StoredSession:
 
     rows: List[Text]
     last_id: int
+    # False after a save, until the next read brings the saved rows in.
+    complete: bool = True
 
 
 class IncrementalSQLTrackerStore(SQLTrackerStore):
@@ -44,14 +48,13 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             self._keep_sqlite_open_with_write_ahead_log()
         self._sessions: "OrderedDict[Text, _StoredSession]" = OrderedDict()
         self._capacity = int(cached_conversations)
-        events = self.SQLEvent
-        # Built once, so SQLAlchemy's compiled-statement cache key is computed once.
-        self._rows_from_last_known = (
-            sa.select(events.id, events.type_name, events.data)
-            .where(events.sender_id == sa.bindparam("sender_id"),
-                   events.id >= sa.bindparam("last_id"))
-            .order_by(events.id)
+        # Plain SQL: SQLAlchemy walks a built query on every execution to find its cached
+        # compiled form, which cost more than running this one.
+        self._rows_from_last_known = sa.text(
+            f"SELECT id, type_name, data FROM {self.SQLEvent.__tablename__} "
+            f"WHERE sender_id = :sender_id AND id >= :last_id ORDER BY id"
         )
+        self._insert_rows = self.SQLEvent.__table__.insert()
 
     def _keep_sqlite_open_with_write_ahead_log(self) -> None:
         # SQLAlchemy 1.4 opens a SQLite file afresh for every session, and closing the last
@@ -80,6 +83,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
                 stored.rows.extend(row.data for row in new_rows)
                 if new_rows:
                     stored.last_id = new_rows[-1].id
+                stored.complete = True
                 self._sessions.move_to_end(sender_id)
                 return self._tracker(sender_id, stored.rows)
             del self._sessions[sender_id]
@@ -110,36 +114,29 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         stored = self._sessions.get(tracker.sender_id)
         with self.session_scope() as session:
-            if stored is None:
+            if stored is not None and stored.complete:
+                already_stored = len(stored.rows)
+            else:
                 already_stored = self._event_query(
                     session, tracker.sender_id, fetch_events_from_all_sessions=False
                 ).count()
-            else:
-                already_stored = len(stored.rows)
-            new_events = list(
-                itertools.islice(tracker.events, already_stored, len(tracker.events))
-            )
-            rows = [self._row(tracker.sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()  # assigns the ids, which commit() would expire
-            saved = [(row.id, row.data) for row in rows]
-            session.commit()
-        if stored is None or not saved:
-            return
-        if any(isinstance(event, SessionStarted) for event in new_events):
-            del self._sessions[tracker.sender_id]  # read afresh, as Rasa cuts sessions
-            return
-        stored.rows.extend(data for _, data in saved)
-        stored.last_id = saved[-1][0]
+            rows = [self._row(tracker.sender_id, event)
+                    for event in itertools.islice(tracker.events, already_stored, None)]
+            if rows:  # one statement for all, with no ids to fetch back
+                session.execute(self._insert_rows, rows)
+                session.commit()
+        if stored is not None and rows:
+            stored.complete = False
 
-    def _row(self, sender_id: Text, event: Event) -> Any:
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> Dict[Text, Any]:
         """One `events` row, with the columns Rasa's own store fills."""
         data: Dict[Text, Any] = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }

@@ -25,7 +25,7 @@ DOMAIN = Domain.from_dict({"slots": {"pain_location": {
 SENDER = "patient-1"
 STEPS = st.lists(
     st.tuples(st.sampled_from([0, 1]),
-              st.sampled_from(["message"] * 4 + ["new_session", "purge", "restart"])),
+              st.sampled_from(["message"] * 4 + ["two_saves", "new_session", "purge", "restart"])),
     min_size=1, max_size=10,
 )
 
@@ -78,6 +78,11 @@ class Conversation:
             self.sent = []
             return
         tracker = await store.get_or_create_tracker(self.sender)
+        await self.add(store, tracker, server, what)
+        if what == "two_saves":  # a second save with no read between (Rasa's API can)
+            await self.add(store, tracker, server, what)
+
+    async def add(self, store, tracker, server: int, what: str) -> None:
         at = float(next(self.clock))
         if what == "new_session":
             new = [ActionExecuted("action_session_start", timestamp=at),
