@@ -90,17 +90,18 @@ async def kind_reply(
 
 async def handle_or_apologise(handling: Awaitable[Any], message: UserMessage, app: Sanic) -> None:
     """Awaits `handling` (the assistant handling `message`). When it fails (the database is
-    down, say), the message is logged, as it is most likely not stored, and the patient gets
-    the kind reply on the message's own channel. For channels that have no status code to
-    tell the sender (socket.io, WhatsApp); never raises, so the channel keeps serving."""
+    down, say), the failure is logged and the patient gets the kind reply, asking them to
+    send it again, on the message's own channel. For channels that have no status code to
+    tell the sender (socket.io, WhatsApp); never raises, so the channel keeps serving. The
+    log names the message but not its words: they may be health details (POPIA)."""
     try:
         await handling
         return
     except Exception:
-        logger.exception("%s message %s from %s could not be handled (so most likely not "
-                         "stored); the patient was asked to try again. It said: %r",
+        logger.exception("%s message %s from %s (%d characters) could not be handled, so most "
+                         "likely not stored; the patient was asked to send it again",
                          message.input_channel, message.message_id, message.sender_id,
-                         message.text)
+                         len(message.text or ""))
     try:
         reply = await kind_reply(getattr(app.ctx, "agent", None), message.sender_id,
                                  message.output_channel.name())

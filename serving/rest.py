@@ -51,6 +51,8 @@ def parse_body(request: Request) -> Dict[Text, Any]:
         raise BadRequest("\"sender\" must be a non-empty string")
     if len(sender) > MAX_SENDER_CHARS:
         raise BadRequest(f"\"sender\" must be at most {MAX_SENDER_CHARS} characters")
+    if "\x00" in sender:  # PostgreSQL refuses NUL in text columns
+        raise BadRequest("\"sender\" must not contain NUL characters")
     if not isinstance(message, str):
         raise BadRequest("\"message\" must be a string")
     metadata = body.get("metadata")

@@ -36,7 +36,8 @@ def webhook(assistant) -> str:
 
 def is_valid_message(body) -> bool:
     return (isinstance(body, dict) and isinstance(body.get("sender"), str)
-            and body["sender"].strip() != "" and isinstance(body.get("message"), str))
+            and body["sender"].strip() != "" and "\x00" not in body["sender"]
+            and isinstance(body.get("message"), str))
 
 
 def assert_clear_4xx(response: requests.Response) -> None:
@@ -78,6 +79,7 @@ def test_wrong_field_types_are_refused(assistant, sender, message, metadata):
     ({"message": "hi"}, 400, "sender"),
     ({"sender": "", "message": "hi"}, 400, "sender"),
     ({"sender": "x" * 256, "message": "hi"}, 400, "255"),
+    ({"sender": "pat\x00ient", "message": "hi"}, 400, "NUL"),
     ({"sender": "someone"}, 400, "message"),
 ])
 def test_missing_and_oversized_fields_say_what_is_wrong(assistant, body, status, words):
