@@ -4,15 +4,17 @@ Rasa's built-in TwilioInput trusts any POST. Here each request must carry a vali
 `X-Twilio-Signature` (computed by Twilio with the account's auth token over the public
 webhook URL and the form fields); anything else gets 403 and never reaches the assistant.
 Replies go out through Twilio's REST API in a worker thread so the event loop keeps serving.
+A message the assistant could not handle (the database down) gets the kind reply instead.
 """
 
 import asyncio
 import functools
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qs
 
 from sanic import Blueprint, response
-from sanic.request import Request
+from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -23,6 +25,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioInput
 
 from connectors.settings import ChannelSettings, read_settings
+from serving.kind_failures import handle_or_apologise
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,17 @@ def split_body(text: Text, limit: int = MAX_BODY_CHARS) -> List[Text]:
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return parts + [rest] if rest else parts
+
+
+def form_fields(request: Request) -> RequestParameters:
+    """The webhook's form fields, empty ones included: Twilio signs every field it posts
+    (`Body` is empty for a photo or a voice note) and Sanic's `request.form` drops empty ones."""
+    if request.content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        return RequestParameters()
+    try:
+        return RequestParameters(parse_qs(request.body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        return RequestParameters()
 
 
 def numbered_options(text: Text, buttons: List[Dict[Text, Any]]) -> Text:
@@ -140,12 +154,12 @@ class TwilioWhatsAppInput(TwilioInput):
         """The URL Twilio signed: the public one when a proxy sits in front of Rasa."""
         return self.settings.get("webhook_url") or request.url
 
-    def has_valid_signature(self, request: Request) -> bool:
+    def has_valid_signature(self, request: Request, fields: RequestParameters) -> bool:
         signature = request.headers.get("X-Twilio-Signature")
         if not signature:
             return False
         validator = RequestValidator(self.auth_token)
-        return validator.validate(self.signed_url(request), request.form, signature)
+        return validator.validate(self.signed_url(request), fields, signature)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -162,29 +176,40 @@ class TwilioWhatsAppInput(TwilioInput):
         async def message(request: Request) -> HTTPResponse:
             if not self.settings.configured:
                 return response.json({"error": f"{self.title} is not configured"}, status=503)
-            if not self.has_valid_signature(request):
+            fields = form_fields(request)
+            if not self.has_valid_signature(request, fields):
                 logger.warning("Refused a Twilio webhook with a missing or wrong signature.")
                 return response.json({"error": "invalid X-Twilio-Signature"}, status=403)
 
-            sender = request.form.get("From")
-            text = request.form.get("Body")
+            sender = fields.get("From")
+            text = fields.get("Body")
             if not sender or text is None:
                 return response.json({"error": "From and Body are required"}, status=400)
-            text = await self._payload_for_numbered_reply(request, sender, text)
-            await on_new_message(UserMessage(
+            message = UserMessage(
                 text, self.get_output_channel(), sender, input_channel=self.name(),
-                metadata=self.get_metadata(request), message_id=request.form.get("MessageSid"),
-            ))
+                metadata={"whatsapp_profile_name": fields.get("ProfileName")},
+                message_id=fields.get("MessageSid"),
+            )
+            await handle_or_apologise(self._handle(request, message, on_new_message),
+                                      message, request.app)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return twilio_webhook
+
+    async def _handle(self, request: Request, message: UserMessage,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Reads a numbered answer as the option it picks, then hands the message on."""
+        message.text = await self._payload_for_numbered_reply(request, message.sender_id,
+                                                              message.text)
+        await on_new_message(message)
 
     async def _payload_for_numbered_reply(self, request: Request, sender: Text, text: Text) -> Text:
         """"2" answering the numbered options of the assistant's last message means its
         second button; anything else is the patient's own words."""
         choice = text.strip().rstrip(".")
         agent = getattr(request.app.ctx, "agent", None)
-        if not choice.isdigit() or agent is None:
+        # isdecimal, not isdigit: int() refuses digits such as "²" that isdigit accepts.
+        if not choice.isdecimal() or agent is None:
             return text
         tracker = await agent.tracker_store.retrieve(sender)
         bot_messages = [e for e in tracker.events if e.type_name == "bot"] if tracker else []
@@ -193,6 +218,3 @@ class TwilioWhatsAppInput(TwilioInput):
         if 1 <= number <= len(buttons):
             return buttons[number - 1]["payload"]
         return text
-
-    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
-        return {"whatsapp_profile_name": request.form.get("ProfileName")}

@@ -6,7 +6,8 @@ variable in credentials.yml (`WEB_ORIGINS`, comma-separated; default the local c
 http://localhost:$WEB_PORT and http://127.0.0.1:$WEB_PORT).
 
 Rasa 3.6's `session_request` handler is also replaced, so that the page joins its session's
-room with python-socketio 5.10 and later (see `blueprint`).
+room with python-socketio 5.10 and later (see `blueprint`). A message the assistant could not
+handle (the database down) gets the kind reply in the chat instead of silence.
 """
 
 import os
@@ -17,6 +18,8 @@ from sanic import Blueprint
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput
+
+from serving.kind_failures import handle_or_apologise
 
 
 def allowed_origins(variable: Text, environ: Optional[Dict[Text, Text]] = None) -> List[Text]:
@@ -46,7 +49,12 @@ class WebsiteSocketIOInput(SocketIOInput):
         return channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        socketio_webhook = super().blueprint(on_new_message)
+        async def handle_kindly(message: UserMessage) -> None:
+            # A message arrives only once the blueprint is registered with Rasa's app.
+            app = next(iter(socketio_webhook.apps))
+            await handle_or_apologise(on_new_message(message), message, app)
+
+        socketio_webhook = super().blueprint(handle_kindly)
         sio = self.sio
         # engine.io checks the Origin of every connection, websocket ones included.
         sio.eio.cors_allowed_origins = self.origins

@@ -6,6 +6,7 @@ it does not see answered with 200 quickly, so the webhook checks the signature, 
 once and hands each new message (de-duplicated by id) to a background task; one sender's
 messages are processed in the order they arrived. Free text may only be sent within 24
 hours of the patient's last message; outside that window only the configured template is.
+A message the assistant could not handle (the database down) gets the kind reply instead.
 """
 
 import asyncio
@@ -18,13 +19,14 @@ from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set, Text
 
 import aiohttp
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
 from connectors.settings import ChannelSettings, read_settings
+from serving.kind_failures import handle_or_apologise
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,8 @@ def shorten(text: Text, limit: int) -> Text:
 
 def signature_is_valid(app_secret: Text, body: bytes, header: Optional[Text]) -> bool:
     """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>`."""
-    if not header or not header.startswith("sha256="):
+    # compare_digest raises on non-ASCII text, and a hex digest is ASCII.
+    if not header or not header.isascii() or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, header[len("sha256="):].strip().lower())
@@ -72,20 +75,27 @@ def incoming_messages(notification: Dict[Text, Any]) -> Iterator[Dict[Text, Any]
                 yield {**message, "phone_number_id": phone_number_id}
 
 
+def _text_at(message: Dict[Text, Any], *keys: Text) -> Text:
+    """The string at message[key][key]..., or "" when a level is missing or not as Meta
+    documents it (the notification is signed, but its shape is still checked)."""
+    value: Any = message
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def message_text(message: Dict[Text, Any]) -> Text:
     """Text for Rasa: typed text, or the id (payload) of a tapped button or list row.
     Other kinds (voice notes, photos) become empty text, which the assistant answers by
     asking for words."""
     kind = message.get("type")
     if kind == "text":
-        return (message.get("text") or {}).get("body", "")
+        return _text_at(message, "text", "body")
     if kind == "interactive":
-        interactive = message.get("interactive") or {}
-        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
-        return reply.get("id", "")
+        return (_text_at(message, "interactive", "button_reply", "id")
+                or _text_at(message, "interactive", "list_reply", "id"))
     if kind == "button":  # a quick-reply button on a template
-        button = message.get("button") or {}
-        return button.get("payload") or button.get("text", "")
+        return _text_at(message, "button", "payload") or _text_at(message, "button", "text")
     return ""
 
 
@@ -283,14 +293,14 @@ class WhatsAppCloudInput(InputChannel):
             except (ValueError, AttributeError, TypeError):
                 return response.json({"error": "body is not a WhatsApp notification"}, status=400)
             for message in messages:
-                self._accept(message, on_new_message)
+                self._accept(message, on_new_message, request.app)
             return response.json({"status": "received"})
 
         return whatsapp_webhook
 
     def _accept(self, message: Dict[Text, Any],
-                on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        message_id, sender = message.get("id"), message.get("from")
+                on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Sanic) -> None:
+        message_id, sender = _text_at(message, "id"), _text_at(message, "from")
         if not message_id or not sender:
             logger.warning("WhatsApp message without id or sender ignored: %s", message)
             return
@@ -313,7 +323,7 @@ class WhatsAppCloudInput(InputChannel):
         )
         previous = self._latest_task.get(sender)
         task = asyncio.get_running_loop().create_task(
-            self._handle_in_order(previous, user_message, on_new_message))
+            self._handle_in_order(previous, user_message, on_new_message, app))
         self._latest_task[sender] = task
         task.add_done_callback(lambda done: self._forget(sender, done))
 
@@ -324,12 +334,9 @@ class WhatsAppCloudInput(InputChannel):
     @staticmethod
     async def _handle_in_order(
         previous: Optional[asyncio.Task], message: UserMessage,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Sanic,
     ) -> None:
         if previous is not None:
             await asyncio.wait([previous])
-        try:
-            await on_new_message(message)
-        except Exception:  # a failure must not stop this sender's later messages
-            logger.exception("WhatsApp message %s from %s could not be handled",
-                             message.message_id, message.sender_id)
+        # Never raises, so a failure does not stop this sender's later messages.
+        await handle_or_apologise(on_new_message(message), message, app)

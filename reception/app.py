@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -72,6 +72,18 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     app.ctx.store = ConversationStore(app.ctx.engine,
                                       db.engine(practice_url or db.practice_db_url()))
     app.static("/static", str(HERE / "static"), name="static")
+
+    @app.middleware("request")
+    async def refuse_nul_characters(request: Request) -> Optional[response.HTTPResponse]:
+        """PostgreSQL refuses NUL in text (each query with one failed with a 500), and no
+        conversation id, name, note, tag or search needs one."""
+        fields = [*request.args.values(), *request.form.values()]
+        if "\x00" in unquote(request.path) or any("\x00" in v for vs in fields for v in vs):
+            message = "NUL characters are not accepted."
+            if request.path.startswith("/api/"):
+                return response.json({"error": message}, status=400)
+            return response.text(message, status=400)
+        return None
 
     @app.middleware("response")
     async def security_headers(request: Request, resp: response.HTTPResponse) -> None:

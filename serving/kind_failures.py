@@ -13,20 +13,23 @@ sent again, once the action server is back, carries on where the conversation wa
 Storage: Rasa 3.6 wraps every tracker store in a `FailSafeTrackerStore` that, when the
 database is down, starts the conversation afresh (red flags and triage level forgotten) and
 keeps it only in that one process's memory. `install()` makes that wrapper raise instead, so
-the channel can tell the patient (serving.rest answers 503 with the kind reply) and nothing is
-stored in a place the other servers and reception cannot see. And Rasa's SQL engine keeps
-pooled connections across a database restart, so each server failed its first message after
-one; `install()` turns on SQLAlchemy's `pool_pre_ping`, which replaces dead connections.
+the channel can tell the patient (serving.rest answers 503 with the kind reply; socket.io and
+the WhatsApp channels send it through `handle_or_apologise`) and nothing is stored in a place
+the other servers and reception cannot see. And Rasa's SQL engine keeps pooled connections
+across a database restart, so each server failed its first message after one; `install()`
+turns on SQLAlchemy's `pool_pre_ping`, which replaces dead connections.
 """
 
+import logging
 from pathlib import Path
-from typing import Any, Dict, Text
+from typing import Any, Awaitable, Dict, Optional, Text
 
 import rasa
 import yaml
 from rasa.core.actions.action import ActionExecutionRejection, create_bot_utterance
-from rasa.core.channels.channel import OutputChannel
-from rasa.core.nlg import NaturalLanguageGenerator
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.nlg import NaturalLanguageGenerator, TemplatedNaturalLanguageGenerator
 from rasa.core.processor import MessageProcessor
 import rasa.core.tracker_store
 from rasa.core.tracker_store import FailSafeTrackerStore
@@ -34,6 +37,9 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Sanic
+
+logger = logging.getLogger(__name__)
 
 RESPONSE = "utter_something_went_wrong"
 PRACTICE_FILE = Path(__file__).resolve().parent.parent / "practice.yml"
@@ -66,6 +72,42 @@ async def kind_message(
         if message:
             return {**message, "utter_action": RESPONSE}
     return {"text": fallback_text(), "utter_action": RESPONSE}
+
+
+async def kind_reply(
+    agent: Optional[Agent], sender_id: Text, channel_name: Text
+) -> Dict[Text, Any]:
+    """The failure reply from the loaded model's domain; no tracker store is needed for it."""
+    if agent is None or agent.domain is None:
+        return {"text": fallback_text()}
+    domain = agent.domain
+    tracker = DialogueStateTracker.from_events(sender_id, [], slots=domain.slots)
+    message = await kind_message(
+        domain, TemplatedNaturalLanguageGenerator(domain.responses), tracker, channel_name
+    )
+    return {"text": message.get("text")}
+
+
+async def handle_or_apologise(handling: Awaitable[Any], message: UserMessage, app: Sanic) -> None:
+    """Awaits `handling` (the assistant handling `message`). When it fails (the database is
+    down, say), the failure is logged and the patient gets the kind reply, asking them to
+    send it again, on the message's own channel. For channels that have no status code to
+    tell the sender (socket.io, WhatsApp); never raises, so the channel keeps serving. The
+    log names the message but not its words: they may be health details (POPIA)."""
+    try:
+        await handling
+        return
+    except Exception:
+        logger.exception("%s message %s from %s (%d characters) could not be handled, so most "
+                         "likely not stored; the patient was asked to send it again",
+                         message.input_channel, message.message_id, message.sender_id,
+                         len(message.text or ""))
+    try:
+        reply = await kind_reply(getattr(app.ctx, "agent", None), message.sender_id,
+                                 message.output_channel.name())
+        await message.output_channel.send_response(message.sender_id, reply)
+    except Exception:
+        logger.exception("The kind reply to %s could not be sent either", message.sender_id)
 
 
 def _already_apologised(tracker: DialogueStateTracker) -> bool:

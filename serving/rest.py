@@ -9,18 +9,16 @@ Registered in credentials.yml as `serving.rest.RestInput`; the URL stays /webhoo
 """
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as StockRestInput
-from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from serving.kind_failures import fallback_text, kind_message
+from serving.kind_failures import kind_reply
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +51,8 @@ def parse_body(request: Request) -> Dict[Text, Any]:
         raise BadRequest("\"sender\" must be a non-empty string")
     if len(sender) > MAX_SENDER_CHARS:
         raise BadRequest(f"\"sender\" must be at most {MAX_SENDER_CHARS} characters")
+    if "\x00" in sender:  # PostgreSQL refuses NUL in text columns
+        raise BadRequest("\"sender\" must not contain NUL characters")
     if not isinstance(message, str):
         raise BadRequest("\"message\" must be a string")
     metadata = body.get("metadata")
@@ -95,7 +95,8 @@ class RestInput(StockRestInput):
                 ))
             except Exception:
                 logger.exception("message from %s could not be handled", checked["sender"])
-                reply = await _kind_reply(request, checked["sender"])
+                reply = await kind_reply(getattr(request.app.ctx, "agent", None),
+                                         checked["sender"], self.name())
                 return response.json(
                     [{"recipient_id": checked["sender"], **reply}], status=503
                 )
@@ -103,15 +104,3 @@ class RestInput(StockRestInput):
 
         return webhook
 
-
-async def _kind_reply(request: Request, sender: Text) -> Dict[Text, Any]:
-    """The failure reply from the loaded model's domain; no tracker store is needed for it."""
-    agent: Optional[Any] = getattr(request.app.ctx, "agent", None)
-    if agent is None or agent.domain is None:
-        return {"text": fallback_text()}
-    domain = agent.domain
-    tracker = DialogueStateTracker.from_events(sender, [], slots=domain.slots)
-    message = await kind_message(
-        domain, TemplatedNaturalLanguageGenerator(domain.responses), tracker, "rest"
-    )
-    return {"text": message.get("text")}

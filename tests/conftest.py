@@ -137,7 +137,7 @@ def fake_graph() -> Iterator[FakeApi]:
         yield fake
 
 
-def _channel_settings(fake_twilio: FakeApi, fake_graph: FakeApi) -> SimpleNamespace:
+def channel_settings(fake_twilio: FakeApi, fake_graph: FakeApi) -> SimpleNamespace:
     """Fresh secrets per session for every channel; the chat page's port is chosen now
     because the Rasa server needs the page's origin at start-up."""
     web_port = free_port()
@@ -170,7 +170,7 @@ def assistant(tmp_path_factory, fake_twilio, fake_graph) -> Iterator[Assistant]:
     workdir = tmp_path_factory.mktemp("stack")
     rasa_port, action_port = free_port(), free_port()
     token = secrets.token_hex(16)  # never starts with "-", which the CLI would read as an option
-    channels = _channel_settings(fake_twilio, fake_graph)
+    channels = channel_settings(fake_twilio, fake_graph)
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),

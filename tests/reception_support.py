@@ -2,13 +2,14 @@
 store, the reception app started as a real process, and a logged-in staff client."""
 
 import asyncio
+import contextlib
 import os
 import re
 import secrets
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import requests
 import sqlalchemy as sa
@@ -17,10 +18,22 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from scripts.wait_for_port import free_port
+from tests.databases import scratch_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 PASSWORD = "correct horse battery staple"
+
+
+@contextlib.contextmanager
+def databases(kind: str, workdir: Path) -> Iterator[Tuple[str, str]]:
+    """The tracker store's and the practice's database URLs: SQLite files in `workdir`, or
+    one PostgreSQL database (kind "postgresql") made for the caller and dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'tracker.db'}", f"sqlite:///{workdir / 'practice.db'}"
+        return
+    with scratch_postgres("reception_test") as url:
+        yield url, url
 
 
 def tracker_store(url: str) -> SQLTrackerStore:

@@ -8,10 +8,8 @@ as a real process; staff accounts are made with its command.
 import csv
 import datetime
 import io
-import os
 import secrets
 import time
-import uuid
 from urllib.parse import quote
 
 import pytest
@@ -24,11 +22,10 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from actions.booking.store import bookings
 from actions.callbacks import callback_requests, metadata as practice_metadata
 from tests.reception_support import (
-    PASSWORD, ReceptionServer, Staff, logged_in, sample_conversations, save_conversation,
-    tracker_store, user)
+    PASSWORD, ReceptionServer, Staff, databases, logged_in, sample_conversations,
+    save_conversation, tracker_store, user)
 
-# A PostgreSQL where the tests may create (and then drop) a database of their own.
-PG_ADMIN_URL = os.environ.get("RECEPTION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
 class Site:
     def __init__(self, server, ids, engine, practice, clients):
         self.server, self.ids, self.engine, self.practice = server, ids, engine, practice
@@ -38,54 +35,42 @@ class Site:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def site(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp(f"reception-{request.param}")
-    admin = None
-    if request.param == "sqlite":
-        tracker_url = f"sqlite:///{workdir / 'tracker.db'}"
-        practice_url = f"sqlite:///{workdir / 'practice.db'}"
-    else:
-        database = f"reception_test_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
-        tracker_url = practice_url = str(sa.engine.make_url(PG_ADMIN_URL).set(database=database))
-    store = tracker_store(tracker_url)
-    ids = sample_conversations(store)
-    store.engine.dispose()
-    practice = sa.create_engine(practice_url, future=True)
-    practice_metadata.create_all(practice)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    with practice.begin() as connection:
-        for sender, reference, name in ((ids["emergency"], "CB-ABC234", "Thandi Mokoena"),
-                                        (ids["old"], "CB-OLD234", "Old Patient")):
-            connection.execute(callback_requests.insert().values(
-                reference=reference, sender_id=sender, name=name, phone="+27821234567",
-                reason="red flag", triage_level="emergency", red_flags="[]",
-                triage_summary="", created_at=now, status="open"))
-        start = now.replace(tzinfo=None, microsecond=0) + datetime.timedelta(days=2)
-        connection.execute(bookings.insert().values(
-            reference="BK-ROUTINE", status="confirmed", backend="calendar",
-            practitioner_id="hein", practitioner_name="Hein Viljoen", appointment_type="initial",
-            start_utc=start, end_utc=start + datetime.timedelta(minutes=45),
-            patient_name="Sipho Dlamini", phone_e164="+27831234567", consent_at=now,
-            triage_summary="lower back", triage_details="{}", idempotency_key="routine-test",
-            conversation_id=ids["routine"], channel="rest", created_at=now, updated_at=now))
-    try:
-        with ReceptionServer(tracker_url, practice_url, workdir) as server:
-            for username, role in (("sipho", "staff"), ("hein", "owner"), ("idle", "staff"),
-                                   ("leaver", "staff")):
-                result = server.users("add", username, "--role", role, password=PASSWORD)
-                assert result.returncode == 0, result.stderr
-            # Logged in now: the rate-limit test at the end blocks new logins from this address.
-            clients = [logged_in(server, name) for name in ("sipho", "hein", "idle", "leaver")]
-            engine = sa.create_engine(tracker_url, future=True)
-            yield Site(server, ids, engine, practice, clients)
-            engine.dispose()
-    finally:
-        practice.dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE "{database}" WITH (FORCE)'))
-            admin.dispose()
+    with databases(request.param, workdir) as (tracker_url, practice_url):
+        store = tracker_store(tracker_url)
+        ids = sample_conversations(store)
+        store.engine.dispose()
+        practice = sa.create_engine(practice_url, future=True)
+        practice_metadata.create_all(practice)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        with practice.begin() as connection:
+            for sender, reference, name in ((ids["emergency"], "CB-ABC234", "Thandi Mokoena"),
+                                            (ids["old"], "CB-OLD234", "Old Patient")):
+                connection.execute(callback_requests.insert().values(
+                    reference=reference, sender_id=sender, name=name, phone="+27821234567",
+                    reason="red flag", triage_level="emergency", red_flags="[]",
+                    triage_summary="", created_at=now, status="open"))
+            start = now.replace(tzinfo=None, microsecond=0) + datetime.timedelta(days=2)
+            connection.execute(bookings.insert().values(
+                reference="BK-ROUTINE", status="confirmed", backend="calendar",
+                practitioner_id="hein", practitioner_name="Hein Viljoen",
+                appointment_type="initial",
+                start_utc=start, end_utc=start + datetime.timedelta(minutes=45),
+                patient_name="Sipho Dlamini", phone_e164="+27831234567", consent_at=now,
+                triage_summary="lower back", triage_details="{}", idempotency_key="routine-test",
+                conversation_id=ids["routine"], channel="rest", created_at=now, updated_at=now))
+        try:
+            with ReceptionServer(tracker_url, practice_url, workdir) as server:
+                for username, role in (("sipho", "staff"), ("hein", "owner"), ("idle", "staff"),
+                                       ("leaver", "staff")):
+                    result = server.users("add", username, "--role", role, password=PASSWORD)
+                    assert result.returncode == 0, result.stderr
+                # Logged in now: the rate-limit test at the end blocks new logins from this address.
+                clients = [logged_in(server, name) for name in ("sipho", "hein", "idle", "leaver")]
+                engine = sa.create_engine(tracker_url, future=True)
+                yield Site(server, ids, engine, practice, clients)
+                engine.dispose()
+        finally:
+            practice.dispose()
 
 
 def listed(site, **params):

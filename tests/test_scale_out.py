@@ -2,22 +2,29 @@
 
 The production profile (endpoints.production.yml) on real services: a throwaway PostgreSQL
 cluster of our own (so a test may restart it) and the shared Redis under a unique key prefix.
+Every channel is configured (WhatsApp against the local fakes of Twilio and the Graph API).
 The tests run in file order: the last one kills a server.
 """
 
 import secrets
 import threading
+import time
 import uuid
+from types import SimpleNamespace
 from typing import Dict, List, Tuple
 
 import pytest
 import redis
 import requests
+import socketio
 
 from scripts.stack import production_env, start_actions, start_rasa, stop, wait_until_up
 from scripts.throwaway_postgres import ThrowawayPostgres
 from scripts.wait_for_port import free_port
-from tests.conftest import Assistant
+from tests.conftest import Assistant, channel_settings
+from tests.whatsapp_support import (
+    meta_notification, meta_post, meta_signature, new_whatsapp_number, said, text, twilio_form,
+    twilio_post, twilio_signature)
 
 pytestmark = pytest.mark.conversation
 
@@ -37,13 +44,15 @@ KIND_WORDS = ("something went wrong", "try again", "10177")
 
 
 class Stack:
-    def __init__(self, tmp, token: str) -> None:
+    def __init__(self, tmp, token: str, channels: SimpleNamespace) -> None:
         self.tmp = tmp
         self.token = token
+        self.channels = channels
         self.database = ThrowawayPostgres()
         self.prefix = "scale" + uuid.uuid4().hex[:10]
         self.action_port = free_port()
-        self.env = production_env(self.database, "tracker", self.prefix, self.action_port, tmp)
+        self.env = {**production_env(self.database, "tracker", self.prefix, self.action_port,
+                                     tmp), **channels.env}
         self.actions = None
         self.servers: List = []
         self.assistants: List[Assistant] = []
@@ -58,9 +67,9 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, fake_twilio, fake_graph):
     tmp = tmp_path_factory.mktemp("scale")
-    stack = Stack(tmp, secrets.token_urlsafe(16))
+    stack = Stack(tmp, secrets.token_urlsafe(16), channel_settings(fake_twilio, fake_graph))
     stack.database.start()
     stack.database.create_database("tracker")
     try:
@@ -69,8 +78,9 @@ def stack(tmp_path_factory):
             port, log = free_port(), tmp / f"rasa-{name}.log"
             stack.servers.append(
                 start_rasa(port, stack.token, "endpoints.production.yml", stack.env, log))
-            stack.assistants.append(
-                Assistant(f"http://127.0.0.1:{port}", stack.token, stack.env["PRACTICE_DB_URL"]))
+            stack.assistants.append(Assistant(
+                f"http://127.0.0.1:{port}", stack.token, stack.env["PRACTICE_DB_URL"],
+                channels=stack.channels))
         for assistant, server, name in zip(stack.assistants, stack.servers, "ab"):
             wait_until_up(f"{assistant.url}/status?token={stack.token}", server,
                       tmp / f"rasa-{name}.log")
@@ -183,6 +193,109 @@ def test_database_restart_gets_a_kind_reply_and_the_conversation_continues(stack
     assert "How did it start" in reply
     slots = other.slots(sender)
     assert slots["pain_location"] == "lower_back" and slots["pain_radiates"] == "leg"
+
+
+class WebsitePatient:
+    """The chat widget on the practice's website: one socket.io session."""
+
+    def __init__(self, url: str) -> None:
+        self.sender = uuid.uuid4().hex
+        self._heard: List[str] = []
+        self._client = socketio.Client(reconnection=False)
+        self._client.on("bot_uttered", lambda data: self._heard.append(data.get("text") or ""))
+        confirmed = threading.Event()
+        self._client.on("session_confirm", lambda _: confirmed.set())
+        self._client.connect(url, socketio_path="/socket.io", transports=["polling"])
+        self._client.emit("session_request", {"session_id": self.sender})
+        assert confirmed.wait(timeout=30), "no socket.io session"
+
+    def __enter__(self) -> "WebsitePatient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # abort: a graceful disconnect waits out the pending long poll (about 30 s).
+        self._client.eio.disconnect(abort=True)
+
+    def send(self, words: str) -> None:
+        self._client.emit("user_uttered", {"session_id": self.sender, "message": words})
+
+    def heard(self) -> List[str]:
+        return list(self._heard)
+
+
+class TwilioPatient:
+    """A patient on WhatsApp, through Twilio."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.sender = f"whatsapp:{new_whatsapp_number()}"
+
+    def send(self, words: str) -> None:
+        form = twilio_form(self.assistant, self.sender, words)
+        response = twilio_post(self.assistant, form, twilio_signature(self.assistant, form))
+        assert response.status_code == 200, response.text
+
+    def heard(self) -> List[str]:
+        fake = self.assistant.channels.fake_twilio
+        sent = fake.received(lambda r: r.form().get("To") == [self.sender])
+        return [r.form()["Body"][0] for r in sent]
+
+
+class MetaPatient:
+    """A patient on WhatsApp, through Meta's Cloud API."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.sender = new_whatsapp_number()[1:]
+
+    def send(self, words: str) -> None:
+        body = meta_notification(self.assistant, [text(self.sender, words)])
+        secret = self.assistant.channels.env["WHATSAPP_APP_SECRET"]
+        response = meta_post(self.assistant, body, meta_signature(body, secret))
+        assert response.status_code == 200, response.text
+
+    def heard(self) -> List[str]:
+        fake = self.assistant.channels.fake_graph
+        sent = fake.received(lambda r: r.json().get("to") == self.sender)
+        return [said([r.json()]) for r in sent]
+
+
+def say(patient, words: str, expected: Tuple[str, ...], timeout_s: float = 60) -> None:
+    """Sends `words` and waits until the replies to it hold every expected phrase."""
+    before = len(patient.heard())
+    patient.send(words)
+    deadline, replies = time.monotonic() + timeout_s, ""
+    while time.monotonic() < deadline:
+        replies = "\n".join(patient.heard()[before:])
+        if all(phrase in replies for phrase in expected):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{type(patient).__name__} {patient.sender} got {replies!r} "
+                         f"to {words!r}, not {expected}")
+
+
+def test_database_down_the_website_and_whatsapp_give_the_kind_reply_and_carry_on(stack):
+    """These channels have no status code to give: the channel itself sends the kind reply."""
+    assistant = stack.assistants[0]
+    with WebsitePatient(assistant.url) as website:
+        patients = [website, TwilioPatient(assistant), MetaPatient(assistant)]
+        for patient in patients:
+            say(patient, "hi", ("Hein Viljoen Physiotherapy",))
+            say(patient, "my lower back has been sore", ("Does the pain spread",))
+        stack.database.stop()
+        try:
+            for patient in patients:
+                say(patient, "it goes down my left leg", KIND_WORDS)
+        finally:
+            stack.database.start()
+        for patient in patients:
+            say(patient, "it goes down my left leg", ("How did it start",))
+            slots = assistant.slots(patient.sender)
+            assert slots["pain_location"] == "lower_back" and slots["pain_radiates"] == "leg"
+    log = (stack.tmp / "rasa-a.log").read_text()
+    for patient in patients:  # the failure is on record, without the patient's words
+        assert f"from {patient.sender} (24 characters) could not be handled" in log
+    assert "it goes down my left leg" not in log
 
 
 def test_killing_a_server_during_load_loses_no_acknowledged_message(stack):

@@ -1,17 +1,17 @@
 """Whole triage conversations over WhatsApp, through Twilio and through Meta's Cloud API,
 against the real Rasa server: requests signed as Twilio and Meta sign them, replies read
-from the local fakes of Twilio's REST API and the Graph API."""
+from the local fakes of Twilio's REST API and the Graph API (tests/whatsapp_support.py)."""
 
-import hashlib
-import hmac
-import json
 import time
-import uuid
 from typing import Dict, List
 
 import pytest
 import requests
 from twilio.request_validator import RequestValidator
+
+from tests.whatsapp_support import (
+    meta_notification, meta_post, meta_say, meta_signature, new_whatsapp_number, said, tap, text,
+    twilio_form, twilio_post, twilio_signature, twilio_say)
 
 pytestmark = pytest.mark.conversation
 
@@ -32,40 +32,6 @@ def user_events(assistant, sender: str) -> List[Dict]:
 
 
 # --- Twilio -------------------------------------------------------------------------------
-
-def twilio_post(assistant, form: Dict, signature: str = None) -> requests.Response:
-    headers = {"X-Twilio-Signature": signature} if signature is not None else {}
-    return requests.post(f"{assistant.url}/webhooks/twilio/webhook", data=form,
-                         headers=headers, timeout=60)
-
-
-def twilio_form(assistant, sender: str, body: str) -> Dict:
-    env = assistant.channels.env
-    return {"AccountSid": env["TWILIO_ACCOUNT_SID"], "MessageSid": "SM" + uuid.uuid4().hex,
-            "From": sender, "To": f"whatsapp:{env['TWILIO_WHATSAPP_NUMBER']}",
-            "Body": body, "NumMedia": "0", "ProfileName": "Thandi", "WaId": sender[10:]}
-
-
-def twilio_signature(assistant, form: Dict, url: str = None) -> str:
-    env = assistant.channels.env
-    return RequestValidator(env["TWILIO_AUTH_TOKEN"]).compute_signature(
-        url or env["TWILIO_WEBHOOK_URL"], form)
-
-
-def twilio_say(assistant, sender: str, body: str) -> str:
-    """Sends a signed message as Twilio would; returns what the assistant sent back."""
-    fake = assistant.channels.fake_twilio
-    to_sender = lambda r: r.form().get("To") == [sender]  # noqa: E731
-    before = len(fake.received(to_sender))
-    form = twilio_form(assistant, sender, body)
-    reply = twilio_post(assistant, form, twilio_signature(assistant, form))
-    assert reply.status_code == 200, reply.text
-    return "\n".join(r.form()["Body"][0] for r in fake.received(to_sender)[before:])
-
-
-def new_whatsapp_number() -> str:
-    return f"+2782{uuid.uuid4().int % 10**7:07d}"
-
 
 def test_a_whole_triage_over_whatsapp_through_twilio(assistant):
     sender = f"whatsapp:{new_whatsapp_number()}"
@@ -98,6 +64,18 @@ def test_a_red_flag_over_twilio_gets_emergency_advice(assistant):
     assert assistant.slots(sender)["triage_level"] == "emergency"
 
 
+def test_a_photo_over_twilio_is_answered_with_a_request_for_words(assistant):
+    """Twilio posts a photo or voice note with an empty Body, and signs that empty field too."""
+    sender = f"whatsapp:{new_whatsapp_number()}"
+    form = {**twilio_form(assistant, sender, ""), "NumMedia": "1",
+            "MediaContentType0": "image/jpeg",
+            "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"}
+    response = twilio_post(assistant, form, twilio_signature(assistant, form))
+    assert response.status_code == 200, response.text
+    sent = assistant.channels.fake_twilio.received(lambda r: r.form().get("To") == [sender])
+    assert "in words" in "\n".join(r.form()["Body"][0] for r in sent)
+
+
 def test_forged_or_unsigned_twilio_webhooks_are_refused_and_never_processed(assistant):
     sender = f"whatsapp:{new_whatsapp_number()}"
     form = twilio_form(assistant, sender, "hi")
@@ -113,77 +91,6 @@ def test_forged_or_unsigned_twilio_webhooks_are_refused_and_never_processed(assi
 
 
 # --- WhatsApp Cloud API -------------------------------------------------------------------
-
-def meta_notification(assistant, messages: List[Dict] = (), statuses: List[Dict] = ()) -> bytes:
-    """A notification shaped like the examples in Meta's webhook documentation."""
-    value = {"messaging_product": "whatsapp", "metadata": {
-        "display_phone_number": "27215550000",
-        "phone_number_id": assistant.channels.env["WHATSAPP_PHONE_NUMBER_ID"]}}
-    if messages:
-        value["contacts"] = [{"profile": {"name": "Thandi"}, "wa_id": messages[0]["from"]}]
-        value["messages"] = list(messages)
-    if statuses:
-        value["statuses"] = list(statuses)
-    return json.dumps({"object": "whatsapp_business_account", "entry": [
-        {"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}]}).encode()
-
-
-def meta_signature(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def meta_post(assistant, body: bytes, signature: str = None) -> requests.Response:
-    headers = {"Content-Type": "application/json"}
-    if signature is not None:
-        headers["X-Hub-Signature-256"] = signature
-    return requests.post(f"{assistant.url}/webhooks/whatsapp/webhook", data=body,
-                         headers=headers, timeout=30)
-
-
-def text(wa_id: str, body: str) -> Dict:
-    return {"from": wa_id, "id": f"wamid.{uuid.uuid4().hex}", "timestamp": str(int(time.time())),
-            "type": "text", "text": {"body": body}}
-
-
-def tap(wa_id: str, reply_id: str, kind: str = "button_reply") -> Dict:
-    return {"from": wa_id, "id": f"wamid.{uuid.uuid4().hex}", "timestamp": str(int(time.time())),
-            "type": "interactive", "interactive": {"type": kind, kind: {"id": reply_id, "title": "x"}}}
-
-
-def wait_until_handled(assistant, wa_id: str, message_id: str, timeout_s: float = 60) -> None:
-    """The webhook answers before the message is handled: wait for the turn to finish."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        events = assistant.tracker(wa_id)["events"]
-        ids = [e.get("message_id") for e in events if e["event"] == "user"]
-        if message_id in ids and events[-1]["event"] == "action" \
-                and events[-1]["name"] == "action_listen":
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"message {message_id} was not handled in {timeout_s} s")
-
-
-def meta_say(assistant, message: Dict) -> List[Dict]:
-    """Sends a signed notification; returns the Graph API messages sent back to the patient."""
-    fake, wa_id = assistant.channels.fake_graph, message["from"]
-    to_patient = lambda r: r.json().get("to") == wa_id  # noqa: E731
-    before = len(fake.received(to_patient))
-    body = meta_notification(assistant, [message])
-    reply = meta_post(assistant, body, meta_signature(body, assistant.channels.env["WHATSAPP_APP_SECRET"]))
-    assert reply.status_code == 200, reply.text
-    wait_until_handled(assistant, wa_id, message["id"])
-    return [r.json() for r in fake.received(to_patient)[before:]]
-
-
-def said(messages: List[Dict]) -> str:
-    parts = []
-    for message in messages:
-        if message["type"] == "text":
-            parts.append(message["text"]["body"])
-        elif message["type"] == "interactive":
-            parts.append(message["interactive"]["body"]["text"])
-    return "\n".join(parts)
-
 
 def test_a_whole_triage_over_the_whatsapp_cloud_api(assistant):
     wa_id = new_whatsapp_number()[1:]
