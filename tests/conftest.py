@@ -9,7 +9,6 @@ import contextlib
 import os
 import secrets
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,36 +17,9 @@ from typing import Dict, Iterator, List, Optional
 import pytest
 import requests
 
+from scripts.stack import MODEL, ROOT, start_actions, start_rasa, stop, wait_until_up
 from scripts.wait_for_port import free_port
 from tests.fakes import FakeApi
-
-ROOT = Path(__file__).resolve().parent.parent
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-MODEL = ROOT / "models" / "triage.tar.gz"
-STARTUP_SECONDS = 240
-
-
-def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early; see {log}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"{url} did not come up in {STARTUP_SECONDS} s; see {log}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 class ActionServer:
@@ -58,16 +30,12 @@ class ActionServer:
         self.process: Optional[subprocess.Popen] = None
 
     def start(self, **extra_env: str) -> None:
-        self.process = subprocess.Popen(
-            [RASA, "run", "actions", "--actions", "actions", "--port", str(self.port)],
-            cwd=ROOT, env={**self.env, **extra_env}, stdout=self.log.open("a"),
-            stderr=subprocess.STDOUT,
-        )
-        _wait_for(f"http://127.0.0.1:{self.port}/health", self.process, self.log)
+        self.process = start_actions(self.port, {**self.env, **extra_env}, self.log)
+        wait_until_up(f"http://127.0.0.1:{self.port}/health", self.process, self.log)
 
     def stop(self) -> None:
         if self.process is not None:
-            _stop(self.process)
+            stop(self.process)
             self.process = None
 
     @contextlib.contextmanager
@@ -183,18 +151,13 @@ def assistant(tmp_path_factory, fake_twilio, fake_graph) -> Iterator[Assistant]:
     }
     actions = ActionServer(action_port, env, workdir / "actions.log")
     rasa_log = workdir / "rasa.log"
-    rasa = subprocess.Popen(  # as Procfile starts it: `rasa run` with kind failure replies
-        [PYTHON, "-m", "serving", "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
-         "--credentials", "credentials.yml", "--enable-api", "--auth-token", token,
-         "--port", str(rasa_port)],
-        cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
-    )
+    rasa = start_rasa(rasa_port, token, "endpoints.yml", env, rasa_log)  # as Procfile does
     try:
         actions.start()
         # /status answers only once the model is loaded.
-        _wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
         yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"],
                         actions, channels, f"sqlite:///{env['TRACKER_DB']}")
     finally:
-        _stop(rasa)
+        stop(rasa)
         actions.stop()

@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import ROOT, _wait_for
+from scripts.stack import ROOT, wait_until_up
 
 pytestmark = pytest.mark.conversation
 
@@ -34,7 +34,7 @@ def chat_page(assistant, tmp_path_factory) -> Iterator[str]:
         stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for(f"http://127.0.0.1:{port}/health", server, log)
+        wait_until_up(f"http://127.0.0.1:{port}/health", server, log)
         yield f"http://127.0.0.1:{port}/"
     finally:
         server.terminate()

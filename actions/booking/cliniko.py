@@ -25,7 +25,7 @@ from actions.booking.base import (
 from actions.booking.config import CalendarConfig, calendar_config
 from actions.booking.store import (
     booking_from_row, booking_moves, booking_values, bookings, ensure_tables,
-    normalise_reference, now_utc_naive, utc_naive,
+    StoredBookings, now_utc_naive, utc_naive,
 )
 from actions.callbacks import engine, new_reference, normalise_phone
 from actions.practice import practice_details
@@ -63,7 +63,7 @@ def split_name(full_name: str) -> Tuple[str, str]:
     return " ".join(words[:-1]), words[-1]
 
 
-class ClinikoBackend(BookingBackend):
+class ClinikoBackend(StoredBookings, BookingBackend):
     name = "cliniko"
 
     def __init__(self, base_url: str, api_key: str, business_id: str,
@@ -451,23 +451,6 @@ class ClinikoBackend(BookingBackend):
     @staticmethod
     def _details(row) -> Dict[str, Any]:
         return json.loads(row.triage_details or "{}")
-
-    def _row(self, reference: str, phone_e164: str):
-        query = bookings.select().where(
-            bookings.c.reference == normalise_reference(reference),
-            bookings.c.backend == self.name,
-            bookings.c.status.in_(["confirmed", "cancelled"]))
-        with self.db.connect() as connection:
-            row = connection.execute(query).first()
-        if row is None or row.phone_e164 != (phone_e164 or "").strip():
-            raise BookingNotFound(f"no booking {reference!r} for that phone number")
-        return row
-
-    def _row_by_key(self, idempotency_key: str):
-        query = bookings.select().where(bookings.c.idempotency_key == idempotency_key,
-                                        bookings.c.backend == self.name)
-        with self.db.connect() as connection:
-            return connection.execute(query).first()
 
     def _move_reference(self, idempotency_key: str) -> Optional[str]:
         query = sa.select(booking_moves.c.reference).where(

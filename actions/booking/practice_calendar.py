@@ -18,7 +18,7 @@ from actions.booking.base import (
 from actions.booking.config import AppointmentType, CalendarConfig, calendar_config
 from actions.booking.store import (
     booked_units, booking_from_row, booking_moves, booking_values, bookings,
-    ensure_tables, normalise_reference, now_utc_naive, utc_naive,
+    StoredBookings, ensure_tables, now_utc_naive, utc_naive,
 )
 from actions.callbacks import engine, new_reference
 
@@ -30,7 +30,7 @@ class _ChangedMeanwhile(Exception):
     """The booking was moved or cancelled between reading it and changing it."""
 
 
-class CalendarBackend(BookingBackend):
+class CalendarBackend(StoredBookings, BookingBackend):
     name = "calendar"
 
     def __init__(self, config: Optional[CalendarConfig] = None,
@@ -245,24 +245,6 @@ class CalendarBackend(BookingBackend):
                 raise _ChangedMeanwhile()  # leaving the block rolls everything back
 
     # Reading ---------------------------------------------------------------------------
-
-    def _row(self, reference: str, phone_e164: str):
-        query = bookings.select().where(
-            bookings.c.reference == normalise_reference(reference),
-            bookings.c.backend == self.name,
-            bookings.c.status.in_(["confirmed", "cancelled"]))
-        with self.db.connect() as connection:
-            row = connection.execute(query).first()
-        # The same answer for an unknown reference and a wrong phone: nothing is revealed.
-        if row is None or row.phone_e164 != (phone_e164 or "").strip():
-            raise BookingNotFound(f"no booking {reference!r} for that phone number")
-        return row
-
-    def _row_by_key(self, idempotency_key: str):
-        query = bookings.select().where(bookings.c.idempotency_key == idempotency_key,
-                                        bookings.c.backend == self.name)
-        with self.db.connect() as connection:
-            return connection.execute(query).first()
 
     def _move_done(self, idempotency_key: str, reference: str) -> bool:
         query = sa.select(booking_moves.c.reference).where(

@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional
 
 import sqlalchemy as sa
 
-from actions.booking.base import Booking, Slot
+from actions.booking.base import Booking, BookingNotFound, Slot
 from actions.booking.config import CalendarConfig
 from actions.callbacks import metadata
 
@@ -122,3 +122,28 @@ def booking_values(request: Any, reference: str, status: str, backend: str, slot
 
 def normalise_reference(reference: str) -> str:
     return (reference or "").strip().upper()
+
+
+class StoredBookings:
+    """A backend's own rows of the `bookings` table (the backend sets `db` and `name`)."""
+
+    db: sa.engine.Engine
+    name: str
+
+    def _row(self, reference: str, phone_e164: str):
+        query = bookings.select().where(
+            bookings.c.reference == normalise_reference(reference),
+            bookings.c.backend == self.name,
+            bookings.c.status.in_(["confirmed", "cancelled"]))
+        with self.db.connect() as connection:
+            row = connection.execute(query).first()
+        # The same answer for an unknown reference and a wrong phone: nothing is revealed.
+        if row is None or row.phone_e164 != (phone_e164 or "").strip():
+            raise BookingNotFound(f"no booking {reference!r} for that phone number")
+        return row
+
+    def _row_by_key(self, idempotency_key: str):
+        query = bookings.select().where(bookings.c.idempotency_key == idempotency_key,
+                                        bookings.c.backend == self.name)
+        with self.db.connect() as connection:
+            return connection.execute(query).first()
