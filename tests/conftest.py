@@ -16,10 +16,17 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 import requests
+from hypothesis import HealthCheck, settings
 
 from scripts.stack import MODEL, ROOT, start_actions, start_rasa, stop, wait_until_up
 from scripts.wait_for_port import free_port
 from tests.fakes import FakeApi
+
+# Hypothesis' checks on how large and slow generating examples is are noise for tests whose
+# examples go to real servers (a loaded CI machine tripped data_too_large once).
+settings.register_profile(
+    "real_servers", suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow])
+settings.load_profile("real_servers")
 
 
 class ActionServer:

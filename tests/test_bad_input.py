@@ -27,7 +27,8 @@ JSON_VALUES = st.recursive(
     max_leaves=10,
 )
 SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+                    suppress_health_check=[*settings.default.suppress_health_check,
+                                           HealthCheck.function_scoped_fixture])
 
 
 def webhook(assistant) -> str:

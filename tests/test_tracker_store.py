@@ -110,7 +110,9 @@ class Conversation:
             store.engine.dispose()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[*settings.default.suppress_health_check,
+                                 HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_two_servers_see_what_rasa_reads(database_url, steps):
     conversation = Conversation(database_url)
