@@ -96,8 +96,9 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             ).all()
         if not rows:
             return None
-        self._remember(sender_id, _StoredSession([row.data for row in rows], rows[-1].id))
-        return self._tracker(sender_id, [row.data for row in rows])
+        stored = _StoredSession([row.data for row in rows], rows[-1].id)
+        self._remember(sender_id, stored)
+        return self._tracker(sender_id, stored.rows)
 
     def _tracker(self, sender_id: Text, rows: List[Text]) -> DialogueStateTracker:
         return DialogueStateTracker.from_dict(
@@ -105,8 +106,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         )
 
     def _remember(self, sender_id: Text, stored: _StoredSession) -> None:
-        self._sessions[sender_id] = stored
-        self._sessions.move_to_end(sender_id)
+        self._sessions[sender_id] = stored  # a new key goes last: the most recent
         while len(self._sessions) > self._capacity:
             self._sessions.popitem(last=False)
 

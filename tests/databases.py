@@ -7,7 +7,7 @@ from typing import Iterator
 
 import sqlalchemy as sa
 
-PG_ADMIN_URL = os.environ.get("RECEPTION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @contextmanager

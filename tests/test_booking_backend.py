@@ -6,13 +6,11 @@ the local server too.
 """
 
 import multiprocessing
-import os
 import threading
 import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import psycopg2
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -27,10 +25,9 @@ from actions.booking import (
 from actions.booking.config import calendar_config, parse_calendar
 from actions.booking.store import booked_units, booking_moves, bookings
 from actions.practice import practice_details
+from tests.databases import scratch_postgres
 
 TZ = ZoneInfo("Africa/Johannesburg")
-# A PostgreSQL server where the tests may create and drop databases of their own.
-PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 # Fixed hours so these tests do not change when reception edits practice.yml; the public
 # holidays are the real list from practice.yml.
@@ -83,16 +80,8 @@ def sqlite_engine(tmp_path) -> sa.engine.Engine:
 @pytest.fixture
 def postgres_url():
     """A database of its own on the local PostgreSQL, dropped afterwards."""
-    name = f"booking_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(PG_ADMIN)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield sa.engine.make_url(PG_ADMIN).set(
-            drivername="postgresql+psycopg2", database=name)
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with scratch_postgres("booking_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
