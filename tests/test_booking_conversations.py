@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from actions.booking import BookingRequest, CalendarBackend
+from actions.booking.config import calendar_config
 from actions.callbacks import engine
 from tests.fake_cliniko import FakeCliniko
 
@@ -145,8 +146,10 @@ def test_other_times_and_a_different_day(assistant):
     assert not set(first_ids) & set(later_ids)
 
     assert "Which day" in assistant.texts(sender, "a different day")
+    holidays = calendar_config().public_holidays
     in_two_weeks = dt.date.today() + dt.timedelta(days=14)
-    while in_two_weeks.weekday() != 2:  # a Wednesday, the practice is open
+    # A Wednesday the practice is open: not a public holiday (16 December is one).
+    while in_two_weeks.weekday() != 2 or in_two_weeks in holidays:
         in_two_weeks += dt.timedelta(days=1)
     messages = assistant.say(sender, f"{in_two_weeks.day} {in_two_weeks:%B}")
     that_day = offered(messages)
