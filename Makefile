@@ -21,7 +21,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup train run test validate story-test pytest eval eval-safety shell clean \
+.PHONY: help setup train run test validate story-test pytest eval eval-conversations eval-safety shell clean \
 	browser fonts user purge bench audit
 
 help: ## List the targets
@@ -105,6 +105,9 @@ test: $(INSTALLED) browser fonts ## Set up, validate, train, run the test storie
 eval: $(MODEL) ## Intent accuracy and F1 on the held-out messages in tests/nlu_heldout.yml
 	$(RASA) test nlu --nlu tests/nlu_heldout.yml --model $(MODEL) --out results/nlu
 	$(PY) -m scripts.nlu_report results/nlu/intent_report.json
+
+eval-conversations: $(MODEL) ## Whole scripted conversations (frozen, from patient accounts): outcomes and facts
+	$(PY) -m scripts.eval_conversations $(SCRIPTS)
 
 eval-safety: $(INSTALLED) ## Red-flag recall per family, false alarms and misses
 	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml

@@ -68,6 +68,11 @@ def today() -> dt.date:
     return now().date()
 
 
+def email_answer_in(text: Text) -> bool:
+    """An address, or a plain "no email", is the answer whatever the classifier thought."""
+    return bool(EMAIL_IN_TEXT.search(text) or NO_EMAIL_WORDS.match(text))
+
+
 def _offered_entry(slot) -> Dict[Text, Text]:
     return {"id": slot.slot_id, "label": slot_label(slot.start, slot.practitioner_name, today()),
             "start": slot.start.isoformat()}
@@ -177,8 +182,12 @@ class ActionStartBooking(Action):
             dispatcher.utter_message(response="utter_how_to_book")
             return []
         if level is None:
-            dispatcher.utter_message(response="utter_booking_questions_first")
-            return [FollowupAction("triage_form")]
+            # Only the safety questions still open come first; the rest is for the physio.
+            open_checks = [slot for slot in CHECKLIST_SLOTS if tracker.get_slot(slot) is None
+                           and slot not in (tracker.get_slot("declined_safety_questions") or [])]
+            if open_checks:
+                dispatcher.utter_message(response="utter_booking_questions_first")
+            return [SlotSet("booking_requested", True), FollowupAction("triage_form")]
         return clear(tracker, BOOKING_SLOTS) + [
             SlotSet("booking_status", "requested"), FollowupAction("booking_form")]
 
@@ -224,7 +233,8 @@ class BookingFormRules:
     the question (or the red flag) and the form asks again afterwards.
     """
 
-    digression_slots = {"callback_name", "callback_phone", "manage_reference", "manage_choice"}
+    digression_slots = {"callback_name", "callback_phone", "booking_email", "manage_reference",
+                        "manage_choice"}
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
@@ -264,7 +274,8 @@ class BookingFormRules:
         # Not mapped (the classifier took it for a question, a "no", ...): a reference or a
         # number in it is still the answer; anything else goes to the rules.
         text = tracker.latest_message.get("text") or ""
-        reads = {"manage_reference": find_reference, "callback_phone": normalise_phone}
+        reads = {"manage_reference": find_reference, "callback_phone": normalise_phone,
+                 "booking_email": email_answer_in}
         if requested in reads and reads[requested](text):
             validate = getattr(self, f"validate_{requested}")
             return [SlotSet(name, value) for name, value

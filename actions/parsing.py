@@ -39,6 +39,11 @@ __all__ = [
     "parse_severity",
     "parse_desk_hours",
     "parse_training_change",
+    "parse_writer",
+    "parse_age",
+    "is_real_answer",
+    "parse_eases_worsens",
+    "parse_yes_no",
 ]
 
 logger = logging.getLogger(__name__)
@@ -726,3 +731,115 @@ def parse_training_change(text: str) -> tuple[str, str | None] | None:
             sport = None if value == "not_training" else _nearest_sport(sports, *votes[value])
             return value, sport
     return None
+
+
+# --------------------------------------------------------------------------
+# 8. Who the patient is: someone writing for a relative, and the patient's age
+
+_RELATIONS = {
+    "he": ("dad", "father", "husband", "son", "grandfather", "grandpa", "granddad", "oupa",
+           "boyfriend", "brother", "uncle", "fiance", "stepdad", "pa", "baba"),
+    "she": ("mum", "mom", "mother", "wife", "daughter", "grandmother", "grandma", "gran",
+            "granny", "ouma", "girlfriend", "sister", "aunt", "aunty", "auntie", "fiancee",
+            "stepmom", "stepmum", "ma", "mama", "gogo"),
+    "they": ("partner", "friend", "child", "kid", "teenager", "parent", "spouse", "client",
+             "colleague", "neighbour", "neighbor", "boss", "employee"),
+}
+_RELATION_PRONOUN = {word: pronoun for pronoun, words in _RELATIONS.items() for word in words}
+_RELATION_WORD = "|".join(sorted(_RELATION_PRONOUN, key=len, reverse=True))
+# "writing for my dad", "asking on behalf of my wife", "my husband can't type, he says ...";
+# not "my mum had cancer", which is family history, not the person being asked about.
+_WRITING_FOR = re.compile(
+    rf"\b(?:writ\w*|ask\w*|messag\w*|enquir\w*|inquir\w*|typ\w*|contact\w*|here|book\w*|"
+    rf"help\w*|chat\w*|text\w*|whatsapp\w*)\s+(?:\w+\s+){{0,2}}?(?:for|on behalf of|about)\s+"
+    rf"my\s+(?:\w+\s+)?(?P<rel>{_RELATION_WORD})\b"
+    rf"|\bmy\s+(?P<rel2>{_RELATION_WORD})\s+(?:can'?t|cannot|doesn'?t|is not able to|isn't able to)"
+    rf"\s+(?:type|text|write|use (?:the |a )?(?:phone|chat|computer))"
+    rf"|\bmy\s+(?P<rel3>{_RELATION_WORD})\s+(?:asked|wants|told|says|said|would like)\s+me\b"
+    rf"|\bfor my\s+(?P<rel4>{_RELATION_WORD})\b(?=[^.?!]*\b(?:he|she|his|her|they)\b)"
+)
+_AGE = re.compile(
+    r"\b(?:i'm|i am|he's|he is|she's|she is|they're|they are|aged?|age:?)\s+(?P<a>\d{1,3})\b"
+    r"(?!\s*(?:hours?|h|weeks?|days?|months?|%|/|kg|km|minutes?|times?|out of|on|x))"
+    r"|\b(?P<b>\d{1,3})\s*(?:years?|y)\s*old\b|\b(?P<c>\d{1,3})\s*y/?o\b"
+)
+
+
+class Writer(NamedTuple):
+    relation: str
+    pronoun: str
+
+
+@_never_raise
+def parse_writer(text: str) -> Writer | None:
+    """Who the patient is when someone writes for them: ("dad", "he"), else None."""
+    t = normalise(text)
+    m = _WRITING_FOR.search(t)
+    if m is None:
+        return None
+    relation = next(g for g in m.group("rel", "rel2", "rel3", "rel4") if g)
+    pronoun = _RELATION_PRONOUN[relation]
+    if pronoun == "they":
+        later = re.search(r"\b(he|his|him|she|her)\b", t[m.end():])
+        if later:
+            pronoun = "he" if later.group(1) in ("he", "his", "him") else "she"
+    return Writer(relation, pronoun)
+
+
+@_never_raise
+def parse_age(text: str) -> int | None:
+    """The patient's age when stated ("he's 70", "I'm 45 years old", "81yo")."""
+    m = _AGE.search(_digits(normalise(text)))
+    if m is None:
+        return None
+    age = int(next(g for g in m.group("a", "b", "c") if g))
+    # A bare "I'm 7" is more likely a pain score than a child typing.
+    youngest = 13 if m.group("a") else 1
+    return age if youngest <= age <= 110 else None
+
+
+# Words that, alone, are a reply to being asked something, not a description of it.
+_FILLER = set(
+    "yes yeah yea ya ja jy yep yup ok okay okey k kk sure please pls plz thanks thank you ta "
+    "no nope nah not really idea idk dunno know don't i am i'm sure maybe hmm um umm uh "
+    "lol cool fine alright right good great the a of it that this so well haha "
+    "eish yoh shame".split())
+
+
+def is_real_answer(text: str) -> bool:
+    """A free-text answer says something beyond "yes", "ok", "no idea" or "yes please"."""
+    words = re.findall(r"[a-z']+", normalise(text))
+    return any(word not in _FILLER for word in words)
+
+
+# What eases or worsens the pain, when the patient volunteers it unasked.
+_EASES_WORSENS = re.compile(
+    r"\b(?:worse|better|eases?|easier|helps?|relie\w*|aggravat\w*|triggers?|flares? up|"
+    r"(?:mostly|especially|only|usually|just|even) when|whenever|hurts? (?:more|less|when))\b")
+
+
+@_never_raise
+def parse_eases_worsens(text: str) -> str | None:
+    """The patient's own words when they say what makes it better or worse, else None."""
+    t = normalise(text)
+    return t[:300] if _EASES_WORSENS.search(t) and is_real_answer(t) else None
+
+
+# A typed yes or no, in lay and South African forms, to a yes/no question.
+_YES = re.compile(
+    r"^\W*(?:yes|yeah|yea|ya|yep|yup|ja|jaa|jy|yebo|ewe|sure|definitely|correct|"
+    r"that'?s right|it is|it does|i have|i do|i think so|afraid so|sadly yes|true)\b")
+_NO = re.compile(
+    r"^\W*(?:no|nope|nah|nee|never|not really|not at all|cha|hayi|i don'?t think so|"
+    r"it'?s not|it isn'?t|it doesn'?t|i haven'?t|i don'?t|none)\b"
+    r"|\b(?:goes away when|only when i sit|not new|had (?:it|that) for years)\b")
+
+
+@_never_raise
+def parse_yes_no(text: str) -> bool | None:
+    """True for a typed yes, False for a typed no, None when the text says neither."""
+    t = normalise(text)
+    if t in ("/affirm", "/deny"):
+        return t == "/affirm"
+    yes, no = bool(_YES.search(t)), bool(_NO.search(t))
+    return None if yes == no else yes

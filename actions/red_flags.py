@@ -70,6 +70,24 @@ def entries_from_entities(entities: List[Dict[Text, Any]], text: Text) -> List[D
     ]
 
 
+def clarifying_answer_updates(slots: Dict[Text, Any], yes: bool, message: Text) -> Dict[Text, Any]:
+    """The patient's yes or no to the clarifying question, recorded like any other flag."""
+    pending = slots.get("pending_red_flag")
+    updates: Dict[Text, Any] = {}
+    if pending in FLAG_LEVELS:
+        updates = record_flags(slots, [evidence_entry(
+            pending, FLAG_LEVELS[pending],
+            f"{'yes' if yes else 'no'} to the clarifying question", "clarifying_question",
+            message, status="present" if yes else "denied_by_patient")])
+    updates.update(awaiting_red_flag_answer=False, pending_red_flag=None)
+    return updates
+
+
+def clarifying_answer(tracker: Tracker, yes: bool) -> List[EventType]:
+    return _events(clarifying_answer_updates(
+        tracker.current_slot_values(), yes, tracker.latest_message.get("text") or ""))
+
+
 def _events(updates: Dict[Text, Any]) -> List[EventType]:
     return [SlotSet(name, value) for name, value in updates.items()]
 
@@ -88,15 +106,11 @@ class ActionEscalateRedFlag(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        slots = tracker.current_slot_values()
-        updates: Dict[Text, Any] = {}
-        pending = slots.get("pending_red_flag")
-        if slots.get("awaiting_red_flag_answer") and pending in FLAG_LEVELS:
+        updates: Dict[Text, Any] = {"awaiting_red_flag_answer": False, "pending_red_flag": None}
+        if tracker.get_slot("awaiting_red_flag_answer"):
             # The patient said yes to the clarifying question about this family.
-            updates = record_flags(slots, [evidence_entry(
-                pending, FLAG_LEVELS[pending], "yes to the clarifying question",
-                "clarifying_question", tracker.latest_message.get("text") or "")])
-        updates.update(awaiting_red_flag_answer=False, pending_red_flag=None)
+            updates = clarifying_answer_updates(
+                tracker.current_slot_values(), True, tracker.latest_message.get("text") or "")
         return _events(updates) + _end_form(tracker)
 
 
@@ -124,13 +138,4 @@ class ActionClearRedFlagQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        slots = tracker.current_slot_values()
-        pending = slots.get("pending_red_flag")
-        updates: Dict[Text, Any] = {}
-        if pending in FLAG_LEVELS:
-            updates = record_flags(slots, [evidence_entry(
-                pending, FLAG_LEVELS[pending], "no to the clarifying question",
-                "clarifying_question", tracker.latest_message.get("text") or "",
-                status="denied_by_patient")])
-        updates.update(awaiting_red_flag_answer=False, pending_red_flag=None)
-        return _events(updates)
+        return clarifying_answer(tracker, False)

@@ -48,9 +48,34 @@ def _spread(slots: Dict[Text, Any]) -> Optional[Text]:
     return f"spreads into the {side + ' ' if side else ''}{radiates}"
 
 
-def triage_summary(slots: Dict[Text, Any]) -> Text:
-    """Bullet lines in plain words; only what the patient actually told us."""
+SAFETY_QUESTION_WORDS = {
+    "check_bladder_bowel": "bladder or bowels",
+    "check_saddle_numbness": "numbness around the bottom or genitals",
+    "check_leg_weakness": "leg weakness",
+    "check_fever_unwell": "fever or feeling unwell",
+    "check_cancer_history": "cancer or weight loss",
+    "check_recent_trauma": "a fall or accident",
+    "check_chest_breathing": "chest pain or breathing",
+}
+
+
+def _patient(slots: Dict[Text, Any]) -> Optional[Text]:
+    relation, age = slots.get("patient_relation"), slots.get("patient_age")
+    if relation:
+        who = f"the writer's {relation}"
+        return f"Patient: {who}, aged {age:g}" if age is not None else f"Patient: {who}"
+    return f"Age: {age:g}" if age is not None else None
+
+
+def triage_summary(slots: Dict[Text, Any], finished: bool = False) -> Text:
+    """Bullet lines in plain words; only what the patient actually told us.
+
+    `finished`: the questions are over, so anything unanswered is listed as not asked.
+    """
     lines: List[Text] = []
+    patient = _patient(slots)
+    if patient:
+        lines.append(patient)
     location = LOCATION_WORDS.get(slots.get("pain_location") or "")
     spread = _spread(slots)
     if location or spread:
@@ -77,4 +102,13 @@ def triage_summary(slots: Dict[Text, Any]) -> Text:
                if s in QUESTION_WORDS]
     if skipped:
         lines.append("Not answered: " + ", ".join(skipped))
+    if finished:
+        not_asked = [words for name, words in QUESTION_WORDS.items()
+                     if slots.get(name) is None and name not in (slots.get("skipped_questions") or [])]
+        if not_asked:
+            lines.append("Not asked: " + ", ".join(not_asked))
+    declined = [SAFETY_QUESTION_WORDS[s] for s in slots.get("declined_safety_questions") or []
+                if s in SAFETY_QUESTION_WORDS]
+    if declined:
+        lines.append("Safety questions not answered: " + ", ".join(declined))
     return "\n".join(f"• {line}" for line in lines) or "• (nothing yet)"

@@ -4,19 +4,26 @@
 runs on every user message (a custom slot mapping), so an answer is understood whether
 it comes when asked, early ("lower back, 3 weeks, since I started running"), or later as
 a correction ("actually it's more my upper back").
+
+No question is asked more than twice: after a second ask that brought no answer, a triage
+question is left for the physio (`skipped_questions`) and a safety question is recorded as
+declined (`declined_safety_questions`) with the safety-net advice. A patient who asks to
+book is asked only the safety questions still open (`booking_requested`).
 """
 
 import datetime
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import parsing
 from actions.red_flags import (
     CHECKLIST_FLAGS,
+    FLAG_LEVELS,
+    clarifying_answer,
     entries_from_entities,
     evidence_entry,
     record_flags,
@@ -46,6 +53,9 @@ MAY_VOLUNTEER = {
 # and the form still steps aside so the red-flag rules speak first.
 RED_FLAG_INTENTS = {"red_flag", "red_flag_unsure"}
 SKIP_INTENTS = {"dont_know", "refuse_answer"}
+# Replies to being asked, never a description of what eases the pain or of anything else.
+REPLY_INTENTS = {"affirm", "deny", "dont_know", "refuse_answer", "thank", "greet"}
+MAX_ASKS = 2
 # Below this confidence a "question" may really be an answer the classifier misread
 # ("I don't exercise" as an FAQ); the parsers then get the first word.
 DIGRESSION_CONFIDENCE = 0.8
@@ -85,9 +95,22 @@ def _answer_to_requested(requested: Text, text: Text, intent: Text,
         return {requested: {"affirm": True, "deny": False}[intent]} if intent in (
             "affirm", "deny") else {}
     if requested == "eases_worsens":
-        words = parsing.normalise(text)
-        return {"eases_worsens": words[:MAX_FREE_TEXT]} if any(c.isalpha() for c in words) else {}
+        if intent in REPLY_INTENTS or not parsing.is_real_answer(text):
+            return {}
+        return {"eases_worsens": parsing.normalise(text)[:MAX_FREE_TEXT]}
     return _parsed(requested, text, answering=True, today=today)
+
+
+def _about_the_patient(text: Text, slots: Dict[Text, Any]) -> Dict[Text, Any]:
+    """Who is writing for whom, and the patient's age, when the message says so."""
+    updates: Dict[Text, Any] = {}
+    writer = parsing.parse_writer(text)
+    if writer and not slots.get("patient_relation"):
+        updates.update(patient_relation=writer.relation, patient_pronoun=writer.pronoun)
+    age = parsing.parse_age(text)
+    if age is not None and age != slots.get("patient_age"):
+        updates["patient_age"] = age
+    return updates
 
 
 def is_digression(intent: Text, confidence: float) -> bool:
@@ -109,14 +132,30 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
     text = text or ""
     updates: Dict[Text, Any] = {}
     updates.update(record_flags(slots, entries_from_entities(entities, text)))
-    if slots.get("awaiting_red_flag_answer") and intent in ("affirm", "deny"):
-        return updates  # a yes/no to the clarifying question, handled by its own rules
+    updates.update(_about_the_patient(text, slots))
+    if intent == "request_booking":
+        updates["booking_requested"] = True
+    if slots.get("awaiting_red_flag_answer") and intent not in RED_FLAG_INTENTS:
+        if intent in ("affirm", "deny") or parsing.parse_yes_no(text) is not None:
+            return updates  # a yes/no to the clarifying question, handled by its own rules
+        # Not an answer to it: the question is not left open for a later "no" to answer.
+        pending = slots.get("pending_red_flag")
+        updates.update(awaiting_red_flag_answer=False, pending_red_flag=None)
+        if pending in FLAG_LEVELS:
+            updates.update(record_flags({**slots, **updates}, [evidence_entry(
+                pending, FLAG_LEVELS[pending], "clarifying question not answered",
+                "clarifying_question", text, status="unanswered")]))
 
     requested = slots.get("requested_slot") if active_loop == FORM else None
     if requested and not is_digression(intent, confidence):
-        if intent in SKIP_INTENTS and requested not in CHECKLIST_FLAGS:
-            skipped = list(slots.get("skipped_questions") or [])
-            updates["skipped_questions"] = skipped + [requested]
+        if intent == "refuse_answer" and requested in CHECKLIST_FLAGS:
+            # The "Rather not say" button is final; a typed "skip" first hears why it matters
+            # (and is taken as declined when said again, see ValidateTriageForm).
+            if text.startswith("/"):
+                updates["declined_safety_questions"] = _added(
+                    slots.get("declined_safety_questions"), requested)
+        elif intent in SKIP_INTENTS and requested not in CHECKLIST_FLAGS:
+            updates["skipped_questions"] = _added(slots.get("skipped_questions"), requested)
         else:
             updates.update(_answer_to_requested(requested, text, intent, today))
         if updates.get(requested) is True:
@@ -134,14 +173,26 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
             may_replace = correcting or intent == "correct_info"
             if slot in found and (slots.get(slot) is None or may_replace):
                 updates.update({k: v for k, v in found.items() if k not in updates})
+        volunteered = parsing.parse_eases_worsens(text)
+        if volunteered and requested != "eases_worsens" and slots.get("eases_worsens") is None:
+            updates["eases_worsens"] = volunteered
 
-    changed_triage = {k for k in updates if k in TRIAGE_SLOTS}
+    skipped = updates.get("skipped_questions", slots.get("skipped_questions")) or []
+    if any(updates.get(name) is not None for name in skipped):
+        # Left for the physio earlier, answered now after all.
+        updates["skipped_questions"] = [n for n in skipped if updates.get(n) is None]
+    changed_triage = {k for k in updates if k in TRIAGE_SLOTS + ["patient_relation", "patient_age"]}
     if changed_triage:
         updates["triage_summary"] = triage_summary({**slots, **updates})
     corrections = corrected_slots(slots, updates)
     if corrections or slots.get("corrected_slots"):
         updates["corrected_slots"] = corrections or None  # this turn's only
     return updates
+
+
+def _added(names: Optional[List[Text]], name: Text) -> List[Text]:
+    names = list(names or [])
+    return names if name in names else names + [name]
 
 
 def corrected_slots(slots: Dict[Text, Any], updates: Dict[Text, Any]) -> List[Text]:
@@ -174,6 +225,18 @@ def answering_a_message(tracker: Tracker) -> bool:
     """
     actions = [e["name"] for e in reversed(tracker.events) if e.get("event") == "action"]
     return len(actions) > 1 and actions[1] == "action_listen"
+
+
+def times_asked(tracker: Tracker, slot: Text) -> int:
+    """How often the form has asked for this slot since the questions (re)started."""
+    asked = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_start_over":
+            break
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get(
+                "utter_action") == f"utter_ask_{FORM}_{slot}":
+            asked += 1
+    return asked
 
 
 def slots_set_since_user_message(tracker: Tracker) -> set:
@@ -219,8 +282,11 @@ class ValidateTriageForm(FormValidationAction):
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
         if tracker.get_slot("triage_level") in ("emergency", "urgent"):
             return []  # a red flag ends the questions: advice comes first
-        skipped = set(tracker.get_slot("skipped_questions") or [])
-        return [slot for slot in domain_slots if slot not in skipped]
+        if tracker.get_slot("booking_requested"):
+            domain_slots = [slot for slot in domain_slots if slot in CHECKLIST_SLOTS]
+        left_out = set(tracker.get_slot("skipped_questions") or []) | set(
+            tracker.get_slot("declined_safety_questions") or [])
+        return [slot for slot in domain_slots if slot not in left_out]
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
@@ -228,26 +294,65 @@ class ValidateTriageForm(FormValidationAction):
         name = intent.get("name")
         clarifying = tracker.get_slot("awaiting_red_flag_answer") and name in ("affirm", "deny")
         set_this_turn = slots_set_since_user_message(tracker) - {"requested_slot"}
-        answered = tracker.get_slot("requested_slot") in set_this_turn
+        requested = tracker.get_slot("requested_slot")
+        answered = requested in set_this_turn
         if name in RED_FLAG_INTENTS:
             raise ActionExecutionRejection(self.name(), "a red flag comes before the questions")
-        if clarifying or (name in NOT_ANSWERS and not answered):
+        typed = parsing.parse_yes_no(tracker.latest_message.get("text") or "")
+        if tracker.get_slot("awaiting_red_flag_answer") and not clarifying and typed is not None:
+            # A typed yes or no to the clarifying question the classifier did not read as one.
+            answered_events = clarifying_answer(tracker, typed)
+            tracker.add_slots(answered_events)
+            if not typed:
+                dispatcher.utter_message(response="utter_red_flag_cleared")
+            return answered_events + await super().run(dispatcher, tracker, domain)
+        if "awaiting_red_flag_answer" in set_this_turn and answering_a_message(tracker):
+            dispatcher.utter_message(response="utter_clarifying_question_left")
+        if clarifying or (name in NOT_ANSWERS and not answered and answering_a_message(tracker)):
             return []  # nothing answered: Rasa rejects the form and a rule takes the turn
-        events = await super().run(dispatcher, tracker, domain)
+        left = self._leave_unanswered(dispatcher, tracker, requested, set_this_turn)
+        tracker.add_slots(left)
+        events = left + await super().run(dispatcher, tracker, domain)
         if not answering_a_message(tracker):
             return events  # back from a digression: nothing new to acknowledge
         if "corrected_slots" in set_this_turn and tracker.get_slot("corrected_slots"):
             dispatcher.utter_message(response="utter_noted_correction")
-        if "skipped_questions" in set_this_turn:
+        if "skipped_questions" in set_this_turn and requested in (
+                tracker.get_slot("skipped_questions") or []):
             dispatcher.utter_message(response="utter_noted_skip")
             # Counts as an answer, so Rasa keeps the form going to the next question.
             events.append(SlotSet("skipped_questions", tracker.get_slot("skipped_questions")))
-        if tracker.get_slot("requested_slot") and not set_this_turn:
-            # Nothing in the message answered anything: say so kindly; the form asks again.
-            dispatcher.utter_message(response="utter_default")
+        if "declined_safety_questions" in set_this_turn and requested in (
+                tracker.get_slot("declined_safety_questions") or []):
+            dispatcher.utter_message(response="utter_noted_declined_safety")
+            events.append(SlotSet("declined_safety_questions",
+                                  tracker.get_slot("declined_safety_questions")))
+        skipped_now = requested in (tracker.get_slot("skipped_questions") or []) + (
+            tracker.get_slot("declined_safety_questions") or [])
+        if requested and not answered and not left and not skipped_now:
+            if set_this_turn & set(TRIAGE_SLOTS):
+                # An answer to another question: kept, and the open one asked again.
+                dispatcher.utter_message(response="utter_noted_other_answer")
+            else:
+                dispatcher.utter_message(response="utter_default")
             unclear = (tracker.get_slot("unclear_answers") or 0) + 1
             events.append(SlotSet("unclear_answers", unclear))
         return events
+
+    @staticmethod
+    def _leave_unanswered(dispatcher: CollectingDispatcher, tracker: Tracker,
+                          requested: Optional[Text], set_this_turn: set) -> List[EventType]:
+        """After the second ask without an answer, the question is left, never asked again."""
+        if not requested or requested in set_this_turn or \
+                times_asked(tracker, requested) < MAX_ASKS:
+            return []
+        if requested in CHECKLIST_FLAGS:
+            dispatcher.utter_message(response="utter_noted_declined_safety")
+            return [SlotSet("declined_safety_questions", _added(
+                tracker.get_slot("declined_safety_questions"), requested))]
+        dispatcher.utter_message(response="utter_leave_for_physio")
+        return [SlotSet("skipped_questions", _added(
+            tracker.get_slot("skipped_questions"), requested))]
 
 
 class ActionFinishTriage(Action):
@@ -259,10 +364,16 @@ class ActionFinishTriage(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         slots = tracker.current_slot_values()
-        return [
-            SlotSet("triage_level", slots.get("triage_level") or "routine"),
-            SlotSet("triage_summary", triage_summary(slots)),
-        ]
+        level = slots.get("triage_level") or "routine"
+        summary = triage_summary(slots, finished=True)
+        events: List[EventType] = [SlotSet("triage_level", level),
+                                   SlotSet("triage_summary", summary)]
+        if level == "routine" and slots.get("booking_requested"):
+            # They asked to book: the safety questions are done, so straight to the times.
+            dispatcher.utter_message(response="utter_triage_summary_for_booking",
+                                     triage_summary=summary)
+            events.append(FollowupAction("action_start_booking"))
+        return events
 
 
 class ActionOfferBooking(Action):
@@ -283,5 +394,5 @@ class ActionStartOver(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         cleared = TRIAGE_SLOTS + CHECKLIST_SLOTS + [
-            "skipped_questions", "triage_summary", "requested_slot"]
+            "skipped_questions", "declined_safety_questions", "triage_summary", "requested_slot"]
         return [SlotSet(name, None) for name in cleared] + [SlotSet("unclear_answers", 0)]

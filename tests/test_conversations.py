@@ -1,5 +1,7 @@
 """Whole conversations against the real trained model and the real action server."""
 
+from collections import Counter
+
 import pytest
 
 pytestmark = pytest.mark.conversation
@@ -142,9 +144,12 @@ def test_digressions_inside_the_form_come_back_to_the_question(assistant):
     reply = assistant.texts(sender, "does dry needling hurt?")
     assert "twitch" in reply and "Where is the pain" in reply
     reply = assistant.texts(sender, "why do you ask?")
-    assert "muscles and joints" in reply and "Where is the pain" in reply
-    reply = assistant.texts(sender, "lower back")
-    assert "spread" in reply
+    # Asked twice already: left for the physio, never asked a third time.
+    assert "muscles and joints" in reply and "leave that one for the physio" in reply
+    assert "Where is the pain" not in reply and "spread" in reply
+    reply = assistant.texts(sender, "lower back")  # volunteered after all: kept
+    assert "noted" in reply and "spread" in reply
+    assert assistant.slots(sender)["skipped_questions"] == []
     reply = assistant.texts(sender, "would dry needling help my back?")
     assert "glutes" in reply  # the answer knows it is the lower back
     assistant.texts(sender, "no it stays in my back")
@@ -247,13 +252,74 @@ def test_after_emergency_advice_more_details_do_not_restart_the_questions(assist
     assert assistant.texts(sender, "does dry needling hurt?")  # questions still answered
 
 
-def test_safety_questions_cannot_be_skipped(assistant):
+def test_a_safety_question_is_declined_only_explicitly_and_never_silently(assistant):
     sender = assistant.new_sender()
     answer_all(assistant, sender, ["my lower back", "no it doesn't spread", "gradually",
                                    "3 weeks", "5", "walking helps", "6 hours", "same as always"])
     reply = assistant.texts(sender, "skip")
     assert "safety question matters" in reply and "bladder" in reply
-    assert assistant.slots(sender)["skipped_questions"] in (None, [])
+    assert assistant.slots(sender)["declined_safety_questions"] in (None, [])
+    reply = assistant.texts(sender, "/refuse_answer")  # the "Rather not say" button
+    assert "rather not say" in reply and "10177" in reply  # recorded, with the safety net
+    assert "numbness" in reply  # and on to the next safety question
+    slots = assistant.slots(sender)
+    assert slots["declined_safety_questions"] == ["check_bladder_bowel"]
+    assert slots["check_bladder_bowel"] is None
+    replies = answer_all(assistant, sender, CHECKLIST_NO[1:])
+    assert "Safety questions not answered: bladder or bowels" in replies[-1]
+
+
+def asked_questions(assistant, sender):
+    return [(e.get("metadata") or {}).get("utter_action") for e in
+            assistant.tracker(sender)["events"] if e["event"] == "bot"]
+
+
+def test_no_question_is_asked_more_than_twice_and_booking_comes_when_asked(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my neck has been sore for about a month")
+    assert "spread" in assistant.texts(sender, "it's mostly when I look down at my laptop")
+    reply = assistant.texts(sender, "I work from home, 8 hours a day")
+    assert "noted" in reply or "leave that one for the physio" in reply
+    reply = assistant.texts(sender, "hmm")
+    reply = assistant.texts(sender, "can I just book please?")
+    assert "safety questions" in reply and "bladder" in reply
+    replies = answer_all(assistant, sender, CHECKLIST_NO)
+    assert "pass on to the physio" in replies[-1] and "Not asked" in replies[-1]
+    slots = assistant.slots(sender)
+    assert slots["desk_hours"] == 8 and slots["pain_location"] == "neck"
+    assert slots["duration_weeks"] == pytest.approx(4.3, abs=0.5)
+    assert slots["booking_status"] == "requested"
+    assert assistant.tracker(sender)["active_loop"]["name"] == "booking_form"
+    asked = Counter(name for name in asked_questions(assistant, sender)
+                    if name and name.startswith("utter_ask_triage_form"))
+    assert asked and max(asked.values()) <= 2, asked
+    assert "check_bladder_bowel" not in (slots["skipped_questions"] or [])
+
+
+def test_yes_please_is_not_what_eases_the_pain(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my lower back is sore", "no it doesn't spread",
+                                   "gradually", "2 weeks", "5"])
+    reply = assistant.texts(sender, "yes please")
+    assert "better or worse" in reply
+    assert assistant.slots(sender)["eases_worsens"] is None
+    reply = assistant.texts(sender, "ok")
+    assert "leave that one for the physio" in reply and "sitting" in reply
+    slots = assistant.slots(sender)
+    assert slots["eases_worsens"] is None and slots["skipped_questions"] == ["eases_worsens"]
+
+
+def test_someone_writing_for_their_dad_is_asked_about_him(assistant):
+    sender = assistant.new_sender()
+    reply = assistant.texts(sender, "Hi, I'm writing for my dad, he's 70")
+    assert "only able to help" not in reply
+    assert "his pain" in reply or "him" in reply
+    reply = assistant.texts(sender, "his lower back has been bad for two weeks")
+    assert "his pain spread" in reply
+    slots = assistant.slots(sender)
+    assert slots["patient_relation"] == "dad" and slots["patient_age"] == 70
+    assert slots["pain_location"] == "lower_back"
+    assert "Patient: the writer's dad, aged 70" in slots["triage_summary"]
 
 
 def test_a_red_flag_while_giving_call_back_details_interrupts_that_too(assistant):

@@ -5,6 +5,8 @@ import logging
 
 import pytest
 
+from actions import parsing
+
 from actions.parsing import (
     normalise,
     number_from_words,
@@ -397,3 +399,51 @@ def test_junk_while_answering(parser, caplog):
     for text in JUNK:
         assert parser(text, answering=True) is None
     assert not caplog.records
+
+
+@pytest.mark.parametrize("text, relation, pronoun", [
+    ("Hi, I'm writing for my dad, he's 70", "dad", "he"),
+    ("I'm asking for my gran, she's 81", "gran", "she"),
+    ("my husband can't type, he says his back is sore", "husband", "he"),
+    ("asking on behalf of my partner, she hurt her back", "partner", "she"),
+    ("my mum asked me to message you", "mum", "she"),
+])
+def test_someone_writing_for_a_relative(text, relation, pronoun):
+    assert parsing.parse_writer(text) == (relation, pronoun)
+
+
+@pytest.mark.parametrize("text", [
+    "my mum had cancer", "my friend had sciatica", "my back is sore", "I lift my son a lot",
+])
+def test_family_history_and_plain_mentions_are_not_someone_writing(text):
+    assert parsing.parse_writer(text) is None
+
+
+@pytest.mark.parametrize("text, age", [
+    ("he's 70", 70), ("I'm 45", 45), ("she is 81 years old", 81), ("my son, 15yo", 15),
+    ("sitting 8 hours", None), ("I'm 7", None), ("he is 8 hours at his desk", None),
+])
+def test_the_patients_age(text, age):
+    assert parsing.parse_age(text) == age
+
+
+@pytest.mark.parametrize("text, real", [
+    ("yes please", False), ("ok", False), ("no idea", False), ("dunno", False),
+    ("sitting makes it worse", True), ("nothing helps", True),
+])
+def test_replies_are_not_descriptions(text, real):
+    assert parsing.is_real_answer(text) is real
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("no it goes away when I stand up", False), ("ja it is new", True), ("nope", False),
+    ("it does, since last week", True), ("where are you based?", None), ("/deny", False),
+])
+def test_a_typed_yes_or_no(text, answer):
+    assert parsing.parse_yes_no(text) is answer
+
+
+def test_what_eases_or_worsens_volunteered_unasked():
+    assert parsing.parse_eases_worsens("it's mostly when I look down at my laptop")
+    assert parsing.parse_eases_worsens("my lower back is sore") is None
+    assert parsing.parse_eases_worsens("yes please") is None

@@ -119,10 +119,15 @@ def test_summary_reads_like_plain_words():
 
 def test_every_response_the_actions_use_is_in_the_domain():
     domain = Domain.load(str(ROOT / "domain.yml"))
-    used = {"utter_noted_correction", "utter_noted_skip", "utter_default"}
+    used = {"utter_noted_correction", "utter_noted_skip", "utter_default",
+            "utter_leave_for_physio", "utter_noted_other_answer", "utter_noted_declined_safety",
+            "utter_triage_summary_for_booking", "utter_clarifying_question_left",
+            "utter_red_flag_cleared", "utter_booking_questions_first"}
     assert used <= set(domain.responses)
     for slot in ("red_flags", "red_flag_evidence", "triage_level", "latest_red_flag",
-                 "triage_summary", "corrected_slots", "skipped_questions"):
+                 "triage_summary", "corrected_slots", "skipped_questions",
+                 "declined_safety_questions", "booking_requested", "patient_relation",
+                 "patient_pronoun", "patient_age"):
         assert slot in {s.name for s in domain.slots}
 
 
@@ -184,3 +189,60 @@ def test_emergency_numbers_have_defaults_even_without_the_action_server():
     domain = Domain.load(str(ROOT / "domain.yml"))
     initial = {s.name: s.initial_value for s in domain.slots}
     assert initial["emergency_ambulance"] == "10177" and initial["emergency_cell"] == "112"
+
+
+def test_yes_please_and_no_idea_are_not_what_eases_the_pain():
+    for text, intent in (("yes please", "affirm"), ("ok", "inform"), ("no idea", "inform")):
+        assert "eases_worsens" not in extract(text, intent=intent, requested="eases_worsens")
+    assert extract("worse when I sit", requested="eases_worsens")["eases_worsens"] == \
+        "worse when i sit"
+
+
+def test_an_answer_to_another_question_is_kept():
+    updates = extract("it's mostly when I look down at my laptop", requested="pain_radiates")
+    assert "pain_radiates" not in updates
+    assert updates["eases_worsens"] == "it's mostly when i look down at my laptop"
+
+
+def test_a_booking_request_is_remembered():
+    assert extract("can I just book please", intent="request_booking",
+                   requested="onset")["booking_requested"] is True
+
+
+def test_a_relative_writing_makes_them_the_patient():
+    updates = extract("Hi, I'm writing for my dad, he's 70", intent="for_someone_else")
+    assert updates["patient_relation"] == "dad" and updates["patient_pronoun"] == "he"
+    assert updates["patient_age"] == 70
+    assert "Patient: the writer's dad, aged 70" in updates["triage_summary"]
+
+
+def test_rather_not_say_declines_a_safety_question_only_by_the_button():
+    assert extract("/refuse_answer", intent="refuse_answer", requested="check_bladder_bowel")[
+        "declined_safety_questions"] == ["check_bladder_bowel"]
+    assert "declined_safety_questions" not in extract(
+        "skip", intent="refuse_answer", requested="check_bladder_bowel")
+
+
+def test_a_question_left_for_the_physio_and_answered_later_is_no_longer_skipped():
+    slots = {"skipped_questions": ["pain_location", "onset"]}
+    updates = extract("it's my lower back", slots=slots, requested="severity")
+    assert updates["pain_location"] == "lower_back"
+    assert updates["skipped_questions"] == ["onset"]
+
+
+def test_a_clarifying_question_is_not_left_open_for_a_later_no():
+    slots = {"awaiting_red_flag_answer": True, "pending_red_flag": "cauda_equina"}
+    assert "awaiting_red_flag_answer" not in extract(
+        "no it goes away when I stand up", slots=slots)
+    updates = extract("where are you based?", intent="faq", slots=slots)
+    assert updates["awaiting_red_flag_answer"] is False
+    assert updates["red_flag_evidence"][-1]["status"] == "unanswered"
+    assert updates.get("triage_level") is None
+
+
+def test_the_summary_lists_what_was_not_asked_and_declined():
+    summary = triage_summary({"pain_location": "neck",
+                              "declined_safety_questions": ["check_bladder_bowel"]},
+                             finished=True)
+    assert "Not asked: whether it spreads, how it started" in summary
+    assert "Safety questions not answered: bladder or bowels" in summary

@@ -1,0 +1,209 @@
+"""`make eval-conversations`: whole scripted conversations against the real servers.
+
+Each script (tests/holdout/triage_scripts_frozen.yml, written from public patient accounts by
+someone who had not read the domain) gives the patient's opening turns, how that person would
+answer each question, and the outcome a clinician expects. The patient sends the turns in
+order whatever the bot says, then answers what the bot asks from `answers`. Printed: the
+outcome rate per expected outcome, the rate of plainly stated facts in their slots, crashes,
+and every miss with its transcript in the report file. Never tune on the frozen set.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+import yaml
+
+from scripts.stack import MODEL, ROOT, start_actions, start_rasa, stop, wait_until_up
+from scripts.wait_for_port import free_port
+
+DEFAULT_SCRIPTS = ROOT / "tests" / "holdout" / "triage_scripts_frozen.yml"
+MAX_TURNS = 40
+ANSWER_KEYS = {
+    "pain_location": "location", "pain_radiates": "spreads", "onset": "onset",
+    "duration_weeks": "duration", "severity": "severity", "eases_worsens": "eases_worsens",
+    "desk_hours": "desk_hours", "training_change": "training_change",
+}
+LEVELS = {"routine": 0, "urgent": 1, "emergency": 2}
+
+
+class Client:
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+
+    def say(self, sender: str, text: str) -> List[Dict]:
+        response = requests.post(f"{self.url}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
+                                params={"token": self.token}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def outcome_of(tracker: Dict) -> Optional[str]:
+    slots = tracker["slots"]
+    if slots.get("triage_level") in ("emergency", "urgent"):
+        return slots["triage_level"]
+    active = (tracker.get("active_loop") or {}).get("name")
+    if slots.get("booking_status") in ("offered", "requested") or active == "booking_form":
+        return "booking_offered"
+    return None
+
+
+def next_answer(script: Dict, tracker: Dict, replies: List[Dict]) -> Optional[str]:
+    """What this patient says next once the scripted turns are used up."""
+    answers = script.get("answers") or {}
+    slots = tracker["slots"]
+    active = (tracker.get("active_loop") or {}).get("name")
+    if slots.get("awaiting_red_flag_answer"):
+        return "yes" if script["expect"]["outcome"] in ("emergency", "urgent") else "no"
+    requested = slots.get("requested_slot")
+    if active == "triage_form" and requested:
+        if requested.startswith("check_"):
+            return str(answers.get("checklist") or "no")
+        return str(answers.get(ANSWER_KEYS.get(requested, ""), "") or "not sure")
+    if script["expect"]["outcome"] == "answered":
+        return None
+    if any(reply.get("buttons") for reply in replies):
+        return "yes"
+    return str(answers.get("booking") or "yes please, can I book?")
+
+
+def run_script(client: Client, script: Dict) -> Dict[str, Any]:
+    sender = f"eval-{script['id']}-{secrets.token_hex(4)}"
+    transcript: List[str] = []
+    escalated_at: Optional[int] = None
+    crashed = False
+    turns = list(script.get("turns") or [])
+    tracker = client.tracker(sender)
+    replies: List[Dict] = []
+    for index in range(MAX_TURNS):
+        if index < len(turns):
+            text = str(turns[index])
+        else:
+            text = next_answer(script, tracker, replies)
+            if text is None:
+                break
+        transcript.append(f"patient: {text}")
+        try:
+            replies = client.say(sender, text)
+        except requests.RequestException as error:
+            transcript.append(f"(error: {error})")
+            crashed = True
+            break
+        transcript += [f"bot: {r.get('text', '')}" + (
+            f"  [{' | '.join(b['title'] for b in r['buttons'])}]" if r.get("buttons") else "")
+            for r in replies]
+        if not replies:
+            transcript.append("(no reply)")
+        tracker = client.tracker(sender)
+        outcome = outcome_of(tracker)
+        if outcome in ("emergency", "urgent") and escalated_at is None:
+            escalated_at = index
+        if outcome and index >= len(turns) - 1:
+            break
+    return {"transcript": transcript, "tracker": tracker, "escalated_at": escalated_at,
+            "crashed": crashed}
+
+
+def fact_matches(name: str, expected: Any, actual: Any) -> bool:
+    if actual is None:
+        return False
+    if name == "duration_weeks":
+        return abs(float(actual) - float(expected)) <= 0.15 * float(expected) + 0.15
+    if isinstance(expected, (int, float)):
+        return abs(float(actual) - float(expected)) < 0.51
+    return str(actual) == str(expected)
+
+
+def judge(script: Dict, run: Dict) -> Dict[str, Any]:
+    expect = script["expect"]
+    wanted = expect["outcome"]
+    slots = run["tracker"]["slots"]
+    got = outcome_of(run["tracker"])
+    if wanted in ("emergency", "urgent"):
+        turn = expect.get("red_flag_turn") or 0
+        at = run["escalated_at"]
+        right = (got is not None and got in LEVELS and LEVELS[got] >= LEVELS[wanted]
+                 and at is not None and turn <= at <= turn + 1)
+    elif wanted == "answered":
+        right = got not in ("emergency", "urgent") and not run["crashed"]
+    else:
+        right = got == "booking_offered"
+    facts = {name: fact_matches(name, value, slots.get(name))
+             for name, value in (expect.get("facts") or {}).items() if value is not None}
+    return {"right": right and not run["crashed"], "got": got, "facts": facts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("scripts", nargs="?", default=str(DEFAULT_SCRIPTS))
+    parser.add_argument("--report", default="results/eval_conversations.txt")
+    args = parser.parse_args()
+    scripts = yaml.safe_load(Path(args.scripts).read_text())["conversations"]
+
+    workdir = Path(tempfile.mkdtemp(prefix="eval-conversations-"))
+    rasa_port, action_port = free_port(), free_port()
+    token = secrets.token_hex(16)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ACTION_PORT": str(action_port),
+           "TRACKER_DB": str(workdir / "tracker.db"),
+           "PRACTICE_DB_URL": f"sqlite:///{workdir / 'practice.db'}",
+           "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    actions = start_actions(action_port, env, workdir / "actions.log")
+    rasa = start_rasa(rasa_port, token, "endpoints.yml", env, workdir / "rasa.log")
+    try:
+        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, workdir / "actions.log")
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa,
+                      workdir / "rasa.log")
+        client = Client(f"http://127.0.0.1:{rasa_port}", token)
+        results = [(script, judge(script, run := run_script(client, script)), run)
+                   for script in scripts]
+    finally:
+        stop(rasa, actions)
+
+    by_outcome, right_by_outcome, fact_total, fact_right = Counter(), Counter(), Counter(), Counter()
+    lines: List[str] = []
+    for script, verdict, run in results:
+        wanted = script["expect"]["outcome"]
+        by_outcome[wanted] += 1
+        right_by_outcome[wanted] += verdict["right"]
+        for name, ok in verdict["facts"].items():
+            fact_total[name] += 1
+            fact_right[name] += ok
+        missed = [n for n, ok in verdict["facts"].items() if not ok]
+        if not verdict["right"] or missed:
+            slots = run["tracker"]["slots"]
+            lines.append(f"## {script['id']} expected {wanted}, got {verdict['got']} "
+                         f"(escalated at turn {run['escalated_at']}); facts missed: "
+                         + ", ".join(f"{n}={script['expect']['facts'][n]!r} got {slots.get(n)!r}"
+                                     for n in missed))
+            lines += run["transcript"] + [""]
+    total = sum(by_outcome.values())
+    right = sum(right_by_outcome.values())
+    print(f"right outcome: {right}/{total} = {right / total:.1%}")
+    for wanted in sorted(by_outcome):
+        print(f"  {wanted:16s} {right_by_outcome[wanted]}/{by_outcome[wanted]}")
+    facts = sum(fact_total.values())
+    print(f"facts in their slots: {sum(fact_right.values())}/{facts} = "
+          f"{sum(fact_right.values()) / max(facts, 1):.1%}")
+    for name in sorted(fact_total):
+        print(f"  {name:16s} {fact_right[name]}/{fact_total[name]}")
+    print(f"crashes: {sum(run['crashed'] for _, _, run in results)}")
+    Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.report).write_text("\n".join(lines))
+    print(f"misses and their transcripts: {args.report}")
+    print(json.dumps({"right": right, "total": total}))
+
+
+if __name__ == "__main__":
+    main()
