@@ -43,6 +43,9 @@ INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "dont_know": "not sure",
 NO_EMAIL = "none"
 NO_EMAIL_WORDS = re.compile(r"^\W*(?:no|nope|nah|skip|none|no email|no thanks|not now|"
                             r"no email thanks|don'?t have (?:one|email)|rather not)\b", re.I)
+BOOKING_STATE_QUESTION = re.compile(
+    r"\b(?:am i|are we|is (?:it|that|he|she)|have i been|was i|is my \w+) (?:\w+ )?"
+    r"(?:booked|confirmed|sorted|done)\b|\bbooked (?:yet|now|already)\b", re.I)
 EMAIL_IN_TEXT = re.compile(r"[^\s<>\"',;]+@[^\s<>\"',;]+")
 # Not answers to "which time?": Rasa rejects the form and a digression rule answers.
 DIGRESSIONS = {"faq", "ask_why", "ask_needling_for_me", "request_human", "start_over",
@@ -89,7 +92,10 @@ def search_for_choice(choice, offered: List[Dict]) -> Optional[Dict[Text, Any]]:
         last = max((entry["start"] for entry in offered), default=None)
         return {"after": last}
     if choice.kind == "day":
-        return {"day": choice.value.isoformat(), "part": choice.part_of_day}
+        return {"day": choice.value.isoformat(), "part": choice.part_of_day,
+                "at": list(choice.at) if choice.at else None}
+    if choice.kind == "time":
+        return {"at": list(choice.value)}
     if choice.kind == "part":
         return {"part": list(choice.value)}
     if choice.kind == "different_day":
@@ -105,10 +111,20 @@ def find_slots(search: Dict[Text, Any], appointment_type: Text) -> List:
     part = search.get("part")
     if day is not None:
         after = max(after, dt.datetime.combine(day, dt.time(), tzinfo=after.tzinfo))
-    slots = backend.free_slots(appointment_type, after=after, on_day=day,
-                               limit=SLOTS_PER_PAGE * 8 if part else SLOTS_PER_PAGE)
+    wanted = search.get("at")
+    limit = SLOTS_PER_PAGE
+    if part or wanted:
+        # A day's worth of times to choose from; several days' when no day was named.
+        limit = SLOTS_PER_PAGE * 8 if day or not wanted else SLOTS_PER_PAGE * 60
+    slots = backend.free_slots(appointment_type, after=after, on_day=day, limit=limit)
     if part:
         slots = [s for s in slots if part[0] <= s.start.hour < part[1]]
+    if wanted:
+        # The time they asked for if it is free, else the nearest free times around it.
+        minutes = wanted[0] * 60 + wanted[1]
+        slots = sorted(slots, key=lambda s: (abs(s.start.hour * 60 + s.start.minute - minutes),
+                                             s.start))[:SLOTS_PER_PAGE]
+        return sorted(slots, key=lambda s: s.start)
     return slots[:SLOTS_PER_PAGE]
 
 
@@ -258,6 +274,14 @@ class BookingFormRules:
         if not answering_a_message(tracker):
             return None
         requested = tracker.get_slot("requested_slot")
+        if self.name() == "validate_booking_form" and BOOKING_STATE_QUESTION.search(
+                tracker.latest_message.get("text") or ""):
+            # "wait... am I booked?": answered from the booking, then the same question again.
+            dispatcher.utter_message(response="utter_booking_not_yet_confirmed")
+            # Not the answer to the question asked (a name typed as text, say).
+            return [SlotSet("booking_status", tracker.get_slot("booking_status"))] + [
+                SlotSet(name, None) for name in slots_set_since_user_message(tracker)
+                if name == requested]
         if requested == "booking_slot":
             button = next(tracker.get_latest_entity_values("booking_slot"), None)
             text = button or tracker.latest_message.get("text") or ""

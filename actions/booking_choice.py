@@ -38,11 +38,13 @@ HALF_PAST = re.compile(r"\bhalf\s+past\s+([a-z]+|\d{1,2})\b")
 
 
 class Choice(NamedTuple):
-    """kind: "slot" (value = id), "more", "day" (value = date), "part" (value = (from, to)
-    hours), "different_day" (ask which day) or "unclear"."""
+    """kind: "slot" (value = id), "more", "day" (value = date), "time" (value = (hour,
+    minute) on any day), "part" (value = (from, to) hours), "different_day" (ask which day)
+    or "unclear". `at`: the time asked for on that day, when none offered matched it."""
     kind: str
     value: object = None
     part_of_day: Optional[tuple] = None
+    at: Optional[tuple] = None
 
 
 def slot_label(start: dt.datetime, practitioner_name: str, today: dt.date) -> str:
@@ -94,7 +96,10 @@ def _day_named(text: str, today: dt.date) -> Optional[dt.date]:
     if re.search(r"\b(?:tomorrow|tmrw|tmr|tomoz)\b", text):
         return today + dt.timedelta(days=1)
     weekday = WEEKDAY_PATTERN.search(text)
-    if weekday:
+    dated = re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+                      r"nov|dec)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\s+\d{1,2}\b",
+                      text)
+    if weekday and not dated:  # "Tuesday 22 December": the date says which Tuesday
         index = next(i for i, name in enumerate(WEEKDAYS)
                      if name.startswith(weekday.group(1) or weekday.group(2)))
         if re.search(r"\bnext\s+week\b", text):
@@ -108,6 +113,7 @@ def _day_named(text: str, today: dt.date) -> Optional[dt.date]:
     if day_of_month and 1 <= int(day_of_month.group(1)) <= 31:
         return _next_day_of_month(int(day_of_month.group(1)), today)
     text = CLOCK_TIME.sub(" ", text)  # "14h30" and "at 10" are times, not days
+    text = re.sub(r"\b(?:am|pm)\b", " ", text)  # left over from "at 2 pm"
     if re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
                  text) and not re.fullmatch(r"\s*\d{1,2}\s*", text):
         cleaned = re.sub(r"\b(?:on|the|please|pls|what about|how about|is|ok|okay)\b", " ", text)
@@ -160,9 +166,11 @@ def interpret_choice(text: str, offered: List[Dict], today: dt.date) -> Choice:
     if (day or time_of_day or part) and len(matching) == 1 and not MORE_PATTERN.search(lowered):
         return Choice("slot", matching[0]["id"])
     if day is not None:
-        return Choice("day", day, part)
+        return Choice("day", day, part, at=time_of_day)
     if DIFFERENT_DAY_PATTERN.search(lowered):
         return Choice("different_day")
+    if time_of_day is not None:
+        return Choice("time", time_of_day)
     if part is not None:
         return Choice("part", part)
     if MORE_PATTERN.search(lowered):

@@ -44,6 +44,7 @@ __all__ = [
     "is_real_answer",
     "parse_eases_worsens",
     "parse_yes_no",
+    "asks_to_book",
 ]
 
 logger = logging.getLogger(__name__)
@@ -843,3 +844,15 @@ def parse_yes_no(text: str) -> bool | None:
         return t == "/affirm"
     yes, no = bool(_YES.search(t)), bool(_NO.search(t))
     return None if yes == no else yes
+
+
+_BOOKING_REQUEST = re.compile(
+    r"\b(?:can|could|may) (?:i|we|you) (?:\w+ )?(?:book|make an appointment|get an appointment|"
+    r"see (?:a|the|someone|somebody))|\b(?:i'?d|i would|we'?d|want to|wanna|like to|need to|"
+    r"please) (?:\w+ )?(?:book|make an appointment|get an appointment)|\bbook (?:me|him|her|them|"
+    r"us|in|an appointment|a session|an assessment)\b")
+
+
+def asks_to_book(text: str) -> bool:
+    """A request to book inside a longer message ("... can I book her in?")."""
+    return bool(_BOOKING_REQUEST.search(normalise(text)))

@@ -133,7 +133,8 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
     updates: Dict[Text, Any] = {}
     updates.update(record_flags(slots, entries_from_entities(entities, text)))
     updates.update(_about_the_patient(text, slots))
-    if intent == "request_booking":
+    if (intent == "request_booking" or parsing.asks_to_book(text)) and \
+            not slots.get("booking_requested"):
         updates["booking_requested"] = True
     if slots.get("awaiting_red_flag_answer") and intent not in RED_FLAG_INTENTS:
         if intent in ("affirm", "deny") or parsing.parse_yes_no(text) is not None:
@@ -173,6 +174,12 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
             may_replace = correcting or intent == "correct_info"
             if slot in found and (slots.get(slot) is None or may_replace):
                 updates.update({k: v for k, v in found.items() if k not in updates})
+        if slots.get("onset") and not slots.get("onset_activity") and requested != "onset" \
+                and not any(k in updates for k in TRIAGE_SLOTS):
+            # "Suddenly", then "picking up my toddler": more about how it started.
+            activity = (parsing.parse_onset(text, answering=True) or (None, None))[1]
+            if activity:
+                updates["onset_activity"] = activity
         volunteered = parsing.parse_eases_worsens(text)
         if volunteered and requested != "eases_worsens" and slots.get("eases_worsens") is None:
             updates["eases_worsens"] = volunteered
@@ -313,6 +320,9 @@ class ValidateTriageForm(FormValidationAction):
         left = self._leave_unanswered(dispatcher, tracker, requested, set_this_turn)
         tracker.add_slots(left)
         events = left + await super().run(dispatcher, tracker, domain)
+        if "booking_requested" in set_this_turn and name != "request_booking" and any(
+                tracker.get_slot(slot) is None for slot in CHECKLIST_SLOTS):
+            dispatcher.utter_message(response="utter_booking_questions_first")
         if not answering_a_message(tracker):
             return events  # back from a digression: nothing new to acknowledge
         if "corrected_slots" in set_this_turn and tracker.get_slot("corrected_slots"):

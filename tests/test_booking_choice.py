@@ -41,7 +41,7 @@ OFFERED = offered_at(
     ("Tomorrow at 9:00 with Hein Viljoen", "slot-0"),
 ])
 def test_a_clear_answer_picks_the_offered_time(text, slot):
-    assert interpret_choice(text, OFFERED, TODAY) == ("slot", slot, None)
+    assert interpret_choice(text, OFFERED, TODAY)[:3] == ("slot", slot, None)
 
 
 def test_a_day_with_two_offered_times_asks_for_that_day():
@@ -73,8 +73,18 @@ def test_a_different_day_without_a_day_asks_which():
 
 
 def test_a_part_of_the_day_filters():
-    assert interpret_choice("do you have anything in the evening", OFFERED, TODAY) == \
+    assert interpret_choice("do you have anything in the evening", OFFERED, TODAY)[:3] == \
         ("part", (16, 24), None)
+
+
+def test_a_day_and_time_not_offered_asks_for_that_time_on_that_day():
+    choice = interpret_choice("Thursday at 2pm please", OFFERED, TODAY)
+    assert choice == ("day", dt.date(2026, 11, 26), None, (14, 0))
+
+
+@pytest.mark.parametrize("text", ["14:00", "at 2pm", "2 pm please"])
+def test_a_time_not_offered_asks_for_that_time_on_any_day(text):
+    assert interpret_choice(text, OFFERED, TODAY) == ("time", (14, 0), None, None)
 
 
 @pytest.mark.parametrize("text", ["hmm", "what is dry needling", "", "🙂", "<b>yes</b>"])
@@ -106,3 +116,8 @@ def test_booking_references_are_found_in_text(text, reference):
 ])
 def test_cancel_or_move(text, choice):
     assert manage_choice(text) == choice
+
+
+def test_a_weekday_with_a_date_and_a_time_is_that_date():
+    choice = interpret_choice("Tuesday 8 December at 2pm please", OFFERED, TODAY)
+    assert choice == ("day", dt.date(2026, 12, 8), None, (14, 0))

@@ -212,8 +212,14 @@ def test_saying_no_at_the_check_books_nothing(assistant):
 def test_booking_before_the_questions_asks_them_first(assistant):
     sender = assistant.new_sender()
     reply = assistant.texts(sender, "hi, can I book an appointment?")
-    assert "First a few quick questions" in reply
+    assert "quick safety questions" in reply and "bladder" in reply  # safety first, only that
     assert assistant.tracker(sender)["active_loop"]["name"] == "triage_form"
+    for _ in range(6):
+        assistant.texts(sender, "no")
+    messages = assistant.say(sender, "no")
+    assert len(offered(messages)) == 3
+    summary = assistant.slots(sender)["triage_summary"]
+    assert "Not asked: where it hurts" in summary
 
 
 def test_no_booking_after_urgent_advice_but_a_call_back(assistant):
@@ -343,3 +349,72 @@ def test_a_question_while_booking_is_answered_and_the_booking_goes_on(assistant)
     assert "Who is the appointment for" in reply
     assert assistant.tracker(sender)["active_loop"]["name"] == "booking_form"
     assert "cell number" in assistant.texts(sender, "Thandi Mokoena")
+
+
+def an_open_weekday_in_three_weeks():
+    holidays = calendar_config().public_holidays
+    day = dt.date.today() + dt.timedelta(days=21)
+    while day.weekday() > 3 or day in holidays:  # Monday to Thursday, the practice is open
+        day += dt.timedelta(days=1)
+    return day
+
+
+@pytest.mark.parametrize("email_message", [
+    "thandi.m@example.co.za",
+    "yes please, send it to thandi.m@example.co.za",
+    "can you email me at thandi.m@example.co.za, I'd rather talk to a person later",
+])
+def test_an_email_address_is_the_answer_whatever_the_classifier_thinks(assistant, email_message):
+    sender = assistant.new_sender()
+    times = start_booking(assistant, sender)
+    choose(assistant, sender, times[0][1])
+    assistant.texts(sender, "Thandi Mokoena")
+    assert "email" in assistant.texts(sender, "082 123 4567")
+    reply = assistant.texts(sender, email_message)
+    slots = assistant.slots(sender)
+    assert slots["booking_email"] == "thandi.m@example.co.za", reply
+    assert assistant.tracker(sender)["active_loop"]["name"] == "booking_form"
+    assert slots["callback_status"] is None  # no call-back instead of the booking
+
+
+def test_a_day_and_time_asked_for_is_offered_or_the_nearest_free_one(assistant):
+    sender = assistant.new_sender()
+    start_booking(assistant, sender)
+    day = an_open_weekday_in_three_weeks()
+    messages = assistant.say(sender, f"{day:%A} {day.day} {day:%B} at 2pm please")
+    times = offered(messages)
+    assert times and all(f"{day.day} {day:%b}" in title for title, _ in times), messages
+    assert any(" at 14:00 " in title for title, _ in times), times
+    assert "Lovely" in choose(assistant, sender, times[0][1])
+
+
+def test_a_time_alone_is_offered_on_the_next_days_it_is_free(assistant):
+    sender = assistant.new_sender()
+    start_booking(assistant, sender)
+    times = offered(assistant.say(sender, "14:00"))
+    assert times and all(" at 14:00 " in title for title, _ in times), times
+
+
+def test_am_i_booked_is_answered_from_the_booking(assistant):
+    sender = assistant.new_sender()
+    times = start_booking(assistant, sender)
+    choose(assistant, sender, times[0][1])
+    reply = assistant.texts(sender, "wait... am I booked?")
+    assert "Not yet" in reply and "name" in reply
+    assert assistant.slots(sender)["booking_reference"] is None
+
+
+def test_a_relative_books_for_the_patient_as_the_contact(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "Hi, I'm writing for my mum, she's 74")
+    reply = assistant.texts(sender, "her lower back has been sore for 3 weeks, can I book her in?")
+    assert "safety questions" in reply and "has she had" in reply
+    for _ in range(6):
+        assistant.texts(sender, "no")
+    messages = assistant.say(sender, "no")
+    reply = "\n".join(m.get("text", "") for m in messages)
+    assert "pass on to the physio" in reply and "the writer's mum, aged 74" in reply
+    times = offered(messages)
+    assert len(times) == 3
+    assert "her name and surname" in choose(assistant, sender, times[0][1])
+    assert "as the contact person" in assistant.texts(sender, "Grace Dlamini")

@@ -246,3 +246,10 @@ def test_the_summary_lists_what_was_not_asked_and_declined():
                              finished=True)
     assert "Not asked: whether it spreads, how it started" in summary
     assert "Safety questions not answered: bladder or bowels" in summary
+
+
+def test_what_they_were_doing_after_saying_how_it_started_is_kept():
+    updates = extract("picking up my toddler", slots={"onset": "sudden"},
+                      requested="duration_weeks")
+    assert updates["onset_activity"] == "picking up my toddler"
+    assert "duration_weeks" not in updates
