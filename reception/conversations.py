@@ -25,11 +25,14 @@ LIST_SLOTS = (
 )
 # The summary card, in the order the triage form asks.
 FORM_SLOTS = (
+    ("patient_relation", "Patient is the writer's"), ("patient_age", "Patient's age"),
     ("pain_location", "Where"), ("pain_radiates", "Spreads to"), ("pain_side", "Side"),
     ("onset", "Onset"), ("onset_activity", "Started with"),
     ("duration_weeks", "Weeks"), ("severity", "Severity (0-10)"),
     ("eases_worsens", "Eases / worsens"), ("desk_hours", "Desk hours a day"),
     ("training_change", "Training change"), ("training_activity", "Training"),
+    ("skipped_questions", "Left for the physio"),
+    ("declined_safety_questions", "Safety questions declined"),
 )
 CHECKLIST_SLOTS = (
     ("check_bladder_bowel", "Bladder or bowel changes"),
