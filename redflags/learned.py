@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 import re
 import time
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import joblib
 import numpy as np
@@ -154,6 +154,45 @@ def build_pipeline(seed: int = DEFAULT_SEED) -> Pipeline:
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
+def gate(result) -> Optional[Set[str]]:
+    """Which families the learned layer may NOT ask about, or None when it may not ask at all.
+
+    The layer is consulted only when the rules found nothing present and nothing to ask;
+    a family the rules found and discounted (negated, past, someone else's, benign) is
+    theirs to judge: "no tingling in my saddle area" gets no question about cauda equina.
+    """
+    if result.present or result.unsure_flags:
+        return None
+    return {d.flag for d in result.discounted}
+
+
+def _question(probabilities: np.ndarray, classes: Sequence[str], closed: Set[str],
+              threshold: float, closed_threshold: float) -> Optional[Tuple[str, float, str]]:
+    """(family, score, why) for the question to ask, or None.
+
+    The families the rules left open share one score, their summed probability, against
+    `threshold`. A family the rules found but discounted gets a second look only when the
+    model alone is very sure of it (`closed_threshold`, set higher on validation): that is
+    where the rules' scope words misjudge new phrasings ("my wife says she can't ...").
+    """
+    open_score, open_best, closed_best = 0.0, None, None
+    for p, c in zip(probabilities, classes):
+        if c == NONE:
+            continue
+        if c in closed:
+            if closed_best is None or p > closed_best[0]:
+                closed_best = (float(p), c)
+        else:
+            open_score += float(p)
+            if open_best is None or p > open_best[0]:
+                open_best = (float(p), c)
+    if open_best is not None and open_score >= threshold:
+        return open_best[1], open_score, "open"
+    if closed_best is not None and closed_best[0] >= closed_threshold:
+        return closed_best[1], closed_best[0], "second look"
+    return None
+
+
 class FastScorer:
     """The fitted pipeline's arithmetic for one message, without scikit-learn's per-call
     checks (about 4 ms a message through `predict_proba`, a few tenths of one here).
@@ -211,6 +250,7 @@ class AskingModel:
 
     pipeline: Pipeline
     threshold: float
+    closed_threshold: float = 1.01  # above 1: never second-guess what the rules discounted
     report: Dict = field(default_factory=dict)
     _fast: Optional[FastScorer] = field(default=None, repr=False, compare=False)
 
@@ -218,64 +258,58 @@ class AskingModel:
     def classes(self) -> List[str]:
         return list(self.pipeline.classes_)
 
-    def scores(self, texts: Sequence[str]) -> Tuple[np.ndarray, List[str]]:
-        """P(any red flag) = 1 - P(none), and the likeliest family, per text."""
-        probabilities = self.pipeline.predict_proba(list(texts))
-        classes = self.classes
-        none_index = classes.index(NONE)
-        family_columns = [i for i, c in enumerate(classes) if c != NONE]
-        risk = 1.0 - probabilities[:, none_index]
-        best = probabilities[:, family_columns].argmax(axis=1)
-        return risk, [classes[family_columns[i]] for i in best]
+    def ask(self, text: Optional[str],
+            closed: Iterable[str] = ()) -> Optional[Tuple[str, float]]:
+        """(family, score) when the message deserves one question, else None.
 
-    def ask(self, text: Optional[str]) -> Optional[Tuple[str, float]]:
-        """(family, score) when the message deserves one question, else None."""
+        `closed`: families the rules already judged in this message (negated, historical,
+        someone else's, benign): the layer does not second-guess those, so their
+        probability does not count towards the score.
+        """
         if not text or not text.strip():
             return None
         if self._fast is None:
             self._fast = FastScorer(self.pipeline)
-        probabilities = self._fast.probabilities(text[:2000])
-        classes = self._fast.classes
-        risk = 1.0 - probabilities[classes.index(NONE)]
-        if risk < self.threshold:
-            return None
-        family = max((c for c in classes if c != NONE),
-                     key=lambda c: probabilities[classes.index(c)])
-        return family, float(risk)
+        question = _question(self._fast.probabilities(text[:2000]), self._fast.classes,
+                             set(closed), self.threshold, self.closed_threshold)
+        return question[:2] if question else None
 
     def save(self, directory: Path) -> Path:
         path = Path(directory) / MODEL_FILE
         joblib.dump({"pipeline": self.pipeline, "threshold": self.threshold,
-                     "report": self.report}, path)
+                     "closed_threshold": self.closed_threshold, "report": self.report}, path)
         return path
 
     @classmethod
     def load(cls, directory: Path) -> "AskingModel":
         stored = joblib.load(Path(directory) / MODEL_FILE)
-        return cls(stored["pipeline"], stored["threshold"], stored.get("report", {}))
+        return cls(stored["pipeline"], stored["threshold"],
+                   stored.get("closed_threshold", 1.01), stored.get("report", {}))
 
 
-def choose_threshold(risk_ordinary: np.ndarray, max_false_ask: float) -> float:
-    """The lowest threshold that asks on at most `max_false_ask` of ordinary messages."""
+def choose_threshold(risk_ordinary: np.ndarray, max_false_ask: float,
+                     exact: Optional[int] = None) -> float:
+    """The lowest threshold that asks on at most `max_false_ask` of ordinary messages
+    (or on at most `exact` of them)."""
     if len(risk_ordinary) == 0:
         return 0.5
-    allowed = int(np.floor(max_false_ask * len(risk_ordinary)))
+    allowed = exact if exact is not None else int(np.floor(max_false_ask * len(risk_ordinary)))
     ranked = np.sort(risk_ordinary)[::-1]
     # Ask only when strictly above the (allowed+1)-th highest ordinary score.
     bar = ranked[allowed] if allowed < len(ranked) else 0.0
-    return float(np.nextafter(bar, 1.0))
+    return float(np.nextafter(max(bar, 0.0), 1.0))
 
 
 def train(examples: Sequence[Example],
-          rules_silent: Optional[Callable[[str], bool]] = None,
+          rules_gate: Optional[Callable[[str], Optional[Set[str]]]] = None,
           max_false_ask: float = DEFAULT_MAX_FALSE_ASK,
           validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
           seed: int = DEFAULT_SEED) -> AskingModel:
     """Fit on a stratified training split; choose and report the threshold on the rest.
 
-    `rules_silent(text)` says whether the deterministic rules found nothing (present or
-    unsure) in a message; the layer is only consulted then, so the false-ask budget is
-    spent on those messages. Without it every validation message counts.
+    `rules_gate(text)` is `gate(detector.detect(text))`: the layer asks only where the
+    rules leave a question open, so the false-ask budget is spent there, exactly as in
+    use. Without it every validation message counts as open.
     """
     started = time.perf_counter()
     examples = _dedupe(examples)
@@ -289,12 +323,12 @@ def train(examples: Sequence[Example],
     model = AskingModel(pipeline, threshold=1.0)
 
     valid = [examples[i] for i in valid_idx]
-    risk, families = model.scores([e.text for e in valid])
-    silent = np.array([rules_silent(e.text) if rules_silent else True for e in valid])
-    ordinary = np.array([e.label == NONE for e in valid])
-    # A question the rules would not have asked: only where they are silent.
-    model.threshold = choose_threshold(np.where(silent, risk, 0.0)[ordinary], max_false_ask)
-    model.report = validation_report(valid, risk, families, silent, model.threshold)
+    probabilities = pipeline.predict_proba([e.text for e in valid])
+    classes = list(pipeline.classes_)
+    gates = [rules_gate(e.text) if rules_gate else set() for e in valid]
+    model.threshold, model.closed_threshold = choose_thresholds(
+        valid, probabilities, classes, gates, max_false_ask)
+    model.report = validation_report(valid, probabilities, classes, gates, model)
     model.report.update({
         "examples": len(examples), "train": len(train_idx), "validation": len(valid_idx),
         "max_false_ask": max_false_ask, "seed": seed,
@@ -302,6 +336,55 @@ def train(examples: Sequence[Example],
         "by_origin": _count_by_origin(examples),
     })
     return model
+
+
+def _scores(probabilities, classes, gates) -> Tuple[np.ndarray, List, np.ndarray, List]:
+    """Per message: open score and family, best discounted-family score and family."""
+    open_s, open_f, closed_s, closed_f = [], [], [], []
+    for row, closed in zip(probabilities, gates):
+        if closed is None:  # the rules flagged or asked: the layer is not consulted
+            open_s.append(-1.0), open_f.append(None), closed_s.append(-1.0), closed_f.append(None)
+            continue
+        opened = [(p, c) for p, c in zip(row, classes) if c != NONE and c not in closed]
+        shut = [(p, c) for p, c in zip(row, classes) if c in closed]
+        open_s.append(sum(p for p, _ in opened) if opened else -1.0)
+        open_f.append(max(opened)[1] if opened else None)
+        closed_s.append(max(shut)[0] if shut else -1.0)
+        closed_f.append(max(shut)[1] if shut else None)
+    return np.array(open_s), open_f, np.array(closed_s), closed_f
+
+
+def _asked(open_s, open_f, closed_s, closed_f, threshold, closed_threshold) -> List:
+    return [of if o >= threshold and of else (cf if c >= closed_threshold and cf else None)
+            for o, of, c, cf in zip(open_s, open_f, closed_s, closed_f)]
+
+
+def choose_thresholds(valid: Sequence[Example], probabilities: np.ndarray,
+                      classes: Sequence[str], gates: List[Optional[Set[str]]],
+                      max_false_ask: float) -> Tuple[float, float]:
+    """Both thresholds: the pair that asks the right family on the most validation
+    positives while asking on at most `max_false_ask` of the ordinary messages."""
+    open_s, open_f, closed_s, closed_f = _scores(probabilities, classes, gates)
+    ordinary = np.array([e.label == NONE for e in valid])
+    labels = [e.label for e in valid]
+    allowed = int(np.floor(max_false_ask * ordinary.sum()))
+    candidates = sorted({1.01} | {round(float(x), 4) for x in
+                                  np.quantile(closed_s[closed_s >= 0], np.linspace(0.5, 1, 26))}
+                        if (closed_s >= 0).any() else {1.01})
+    best = None
+    for closed_threshold in candidates:
+        by_closed = ordinary & (closed_s >= closed_threshold)
+        left = allowed - int(by_closed.sum())
+        if left < 0:
+            continue
+        threshold = choose_threshold(open_s[ordinary & ~by_closed], left / max(
+            1, int((ordinary & ~by_closed).sum())), exact=left)
+        asked = _asked(open_s, open_f, closed_s, closed_f, threshold, closed_threshold)
+        right = sum(1 for a, label in zip(asked, labels) if label != NONE and a == label)
+        key = (right, closed_threshold, threshold)
+        if best is None or key > best:
+            best = key
+    return best[2], best[1]
 
 
 def _count_by_origin(examples: Sequence[Example]) -> Dict[str, int]:
@@ -312,32 +395,41 @@ def _count_by_origin(examples: Sequence[Example]) -> Dict[str, int]:
     return counts
 
 
-def validation_report(valid: Sequence[Example], risk: np.ndarray, families: List[str],
-                      silent: np.ndarray, threshold: float) -> Dict:
-    """Per family: the layer's own recall (asked about the right family) over all
-    positives, and over the positives the rules missed; false asks on ordinary messages."""
-    asks = (risk >= threshold) & silent
+def validation_report(valid: Sequence[Example], probabilities: np.ndarray,
+                      classes: Sequence[str], gates: List[Optional[Set[str]]],
+                      model: "AskingModel") -> Dict:
+    """Per family, over the validation positives: how many the rules caught (flag or
+    question), how many more the layer then asked about the right family, and how many
+    it asked on as a second look at a discounted family; false asks on ordinary ones."""
+    open_s, open_f, closed_s, closed_f = _scores(probabilities, classes, gates)
+    asked = _asked(open_s, open_f, closed_s, closed_f, model.threshold,
+                   model.closed_threshold)
+    second = [a is not None and not (o >= model.threshold and of)
+              for a, o, of in zip(asked, open_s, open_f)]
     per_family: Dict[str, Dict] = {}
     for family in FAMILIES:
         rows = [i for i, e in enumerate(valid) if e.label == family]
-        missed_by_rules = [i for i in rows if silent[i]]
-        right = [i for i in rows if risk[i] >= threshold and families[i] == family]
+        left_open = [i for i in rows if gates[i] is not None]
+        right = [i for i in left_open if asked[i] == family]
         per_family[family] = {
             "positives": len(rows),
-            "layer_recall": len(right) / len(rows) if rows else None,
-            "rules_silent": len(missed_by_rules),
-            "asked_when_rules_silent": sum(1 for i in missed_by_rules
-                                           if asks[i] and families[i] == family),
-            "asked_any_family_when_rules_silent": sum(1 for i in missed_by_rules if asks[i]),
+            "rules_caught": len(rows) - len(left_open),
+            "rules_left_open": len(left_open),
+            "asked_right_family": len(right),
+            "second_look": sum(1 for i in right if second[i]),
+            "layer_recall": len(right) / len(left_open) if left_open else None,
+            "caught": (len(rows) - len(left_open) + len(right)) / len(rows) if rows else None,
         }
     ordinary = [i for i, e in enumerate(valid) if e.label == NONE]
+    false_asks = sum(1 for i in ordinary if asked[i] is not None)
     return {
-        "threshold": threshold,
+        "threshold": model.threshold,
+        "closed_threshold": model.closed_threshold,
         "per_family": per_family,
         "ordinary": len(ordinary),
-        "false_asks": int(sum(asks[i] for i in ordinary)),
-        "false_ask_rate": float(sum(asks[i] for i in ordinary) / len(ordinary)) if ordinary else 0.0,
-        "false_asks_without_rules": int(sum(risk[i] >= threshold for i in ordinary)),
+        "false_asks": false_asks,
+        "false_asks_second_look": sum(1 for i in ordinary if second[i]),
+        "false_ask_rate": false_asks / len(ordinary) if ordinary else 0.0,
     }
 
 
@@ -346,18 +438,27 @@ def format_report(report: Dict) -> str:
         f"asking layer: {report.get('examples', '?')} examples "
         f"({report.get('train', '?')} train / {report.get('validation', '?')} validation, "
         f"stratified, seed {report.get('seed', '?')}); by origin {report.get('by_origin', {})}",
-        f"threshold (P(red flag) = 1 - P(none)): {report['threshold']:.4f}, chosen for at "
-        f"most {report.get('max_false_ask', DEFAULT_MAX_FALSE_ASK):.0%} questions on ordinary "
-        f"validation messages where the rules are silent",
-        f"{'family':28} {'pos':>5} {'layer recall':>13} {'rules silent':>13} "
-        f"{'then asked':>11}",
+        f"thresholds: {report['threshold']:.4f} on the families the rules left open, "
+        f"{report['closed_threshold']:.4f} for a second look at a family they discounted; "
+        f"chosen for at most {report.get('max_false_ask', DEFAULT_MAX_FALSE_ASK):.0%} "
+        f"questions on ordinary validation messages",
+        f"{'family':28} {'positives':>9} {'rules acted':>13} {'layer asked':>12} "
+        f"{'(2nd look)':>10} {'layer recall':>13} {'caught':>7}",
     ]
     for family, row in report["per_family"].items():
         recall = "-" if row["layer_recall"] is None else f"{row['layer_recall']:.1%}"
-        lines.append(f"{family:28} {row['positives']:5} {recall:>13} {row['rules_silent']:13} "
-                     f"{row['asked_when_rules_silent']:5} right family "
-                     f"({row['asked_any_family_when_rules_silent']} any)")
+        caught = "-" if row["caught"] is None else f"{row['caught']:.1%}"
+        lines.append(f"{family:28} {row['positives']:9} {row['rules_caught']:13} "
+                     f"{row['asked_right_family']:12} {row['second_look']:10} {recall:>13} "
+                     f"{caught:>7}")
+    rows = report["per_family"].values()
+    positives = sum(r["positives"] for r in rows)
+    rules = sum(r["rules_caught"] for r in rows)
+    right = sum(r["asked_right_family"] for r in rows)
+    lines.append(f"rules alone: {rules}/{positives} = {rules / positives:.1%}; "
+                 f"with the layer's questions: {rules + right}/{positives} = "
+                 f"{(rules + right) / positives:.1%}")
     lines.append(f"false asks on ordinary validation messages: {report['false_asks']}/"
-                 f"{report['ordinary']} = {report['false_ask_rate']:.1%} (the layer alone, "
-                 f"without the rules' silence: {report['false_asks_without_rules']})")
+                 f"{report['ordinary']} = {report['false_ask_rate']:.1%} "
+                 f"({report['false_asks_second_look']} of them second looks)")
     return "\n".join(lines)

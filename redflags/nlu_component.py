@@ -93,7 +93,9 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
 
     @classmethod
     def required_components(cls) -> List:
-        return [IntentClassifier]
+        # config.yml puts it last in the pipeline. It cannot require IntentClassifier: its
+        # training node sees only the featurizers' output, never DIET's training node.
+        return []
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -167,14 +169,12 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         examples += learned.nlu_negatives(
             (m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples)
 
-        def rules_silent(text: Text) -> bool:
-            result = detect(text)
-            return not result.present and not result.unsure_flags
-
         self.asking = learned.train(
-            examples, rules_silent=rules_silent, max_false_ask=config["max_false_ask"],
+            examples, rules_gate=lambda text: learned.gate(detect(text)),
+            max_false_ask=config["max_false_ask"],
             validation_fraction=config["validation_fraction"], seed=config["random_seed"])
-        print(f"RedFlagClassifier asking layer, threshold {self.asking.threshold:.4f}\n"
+        print(f"RedFlagClassifier asking layer, thresholds {self.asking.threshold:.4f} (open) "
+              f"and {self.asking.closed_threshold:.4f} (second look)\n"
               + learned.format_report(self.asking.report))
         with self._model_storage.write_to(self._resource) as directory:
             self.asking.save(directory)
@@ -200,7 +200,9 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
             self._force(message, UNSURE_INTENT)
         elif not _has_letters(text):
             self._force(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
-        elif self.asking is not None and (question := self.asking.ask(text)):
+        elif self.asking is not None and (
+            question := self.asking.ask(text, closed=learned.gate(result))
+        ):
             entities.append(_learned_question(text, *question))
             self._force(message, UNSURE_INTENT)
         else:

@@ -18,11 +18,8 @@ from redflags import learned
 from redflags.detector import RedFlagDetector
 
 
-def rules_silent_with(detector: RedFlagDetector):
-    def silent(text: str) -> bool:
-        result = detector.detect(text)
-        return not result.present and not result.unsure_flags
-    return silent
+def rules_gate_with(detector: RedFlagDetector):
+    return lambda text: learned.gate(detector.detect(text))
 
 
 def fit(corpus: Sequence[str], nlu_dir: str, max_false_ask: float,
@@ -30,7 +27,7 @@ def fit(corpus: Sequence[str], nlu_dir: str, max_false_ask: float,
     examples: List[learned.Example] = learned.load_labelled_files(corpus)
     examples += learned.nlu_negatives(learned.nlu_pairs_from_files(nlu_dir))
     detector = detector or RedFlagDetector()
-    return learned.train(examples, rules_silent=rules_silent_with(detector),
+    return learned.train(examples, rules_gate=rules_gate_with(detector),
                          max_false_ask=max_false_ask)
 
 
@@ -46,7 +43,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     model = fit(args.corpus, args.nlu, args.max_false_ask)
-    print(f"asking-layer threshold: {model.threshold:.4f}")
+    print(f"asking-layer thresholds: {model.threshold:.4f} (families the rules left open), "
+          f"{model.closed_threshold:.4f} (second look at a family they discounted)")
     if args.report:
         print(learned.format_report(model.report))
         texts = ["my lower back has been sore for three weeks after gardening",
