@@ -77,6 +77,11 @@ OTHER_PERSON_BEFORE = (
     + RELATIVES
     + ["family history", "family history of", "in the family", "he", "she", "her", "his",
        "their", "someone", "somebody"]
+    # Something heard or read about, not lived: "a colleague told me about foot drop".
+    + ["told me about", "tells me about", "telling me about", "read about", "reading about",
+       "heard about", "hearing about", "article about", "story about", "someone in my",
+       "somebody in my", "a friend of mine", "brother-in-law", "sister-in-law",
+       "brother-in-law's", "sister-in-law's", "whose", "read that", "heard that"]
 )
 OTHER_PERSON_AFTER = ["runs in the family", "runs in my family", "in the family"]
 

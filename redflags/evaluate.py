@@ -37,6 +37,7 @@ from redflags.levels import FLAG_LEVELS, LEVEL_ORDER
 
 DEFAULT_SET = "tests/data/red_flag_eval.yml"
 DEFAULT_MODEL = "models/triage.tar.gz"
+MAX_BREAKDOWN = 20  # writer:/source: values listed one by one up to this many
 
 
 class Layer:
@@ -63,6 +64,20 @@ class Layer:
         overall = result.level
         return {"result": result, "flags": result.flags, "levels": levels,
                 "level": overall, "asked": asked[:1], "asked_by": asked_by}
+
+
+def as_labelled_set(data) -> Dict:
+    """tests/data's layout as is; the corpus' {items: [{text, label, kind, source}]} as
+    red flags (label a family) and near misses (label none, `why` = its kind)."""
+    if isinstance(data, dict) and ("red_flags" in data or "near_misses" in data):
+        return data
+    items = data.get("items", []) if isinstance(data, dict) else list(data or [])
+    return {
+        "red_flags": [{**i, "flags": [i["label"]]} for i in items
+                      if i.get("label") in FLAG_LEVELS],
+        "near_misses": [{**i, "why": i.get("kind", "-")} for i in items
+                        if i.get("label") == learned.NONE],
+    }
 
 
 def _flags_of(item: Dict) -> List[str]:
@@ -234,6 +249,9 @@ def print_report(path: str, report: Dict, speed: Dict, in_training: bool) -> Non
     print(f"overall strict (escalated at the expected level or higher): {hit}/{total} = "
           f"{_pct(hit, total)}")
     for key, values in report["by_key"].items():
+        if len(values) > MAX_BREAKDOWN:
+            print(f"  {key}: {len(values)} distinct values (a page each?), not broken down")
+            continue
         for value, counts in sorted(values.items()):
             n = sum(counts.values())
             print(f"  {key}={value}: caught {counts['caught']}/{n} = {_pct(counts['caught'], n)}")
@@ -280,7 +298,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     trained_on = {p.resolve() for p in learned._corpus_files(learned.DEFAULT_CORPUS)}
     for path in args.paths:
         with open(path, encoding="utf-8") as handle:
-            labelled = yaml.safe_load(handle) or {}
+            labelled = as_labelled_set(yaml.safe_load(handle) or {})
         report = evaluate(layer, labelled)
         texts = [i["text"] for i in labelled.get("red_flags", []) + labelled.get("near_misses", [])]
         speed = time_per_message(layer, texts)
