@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/triage.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
+# The red-flag component fits its asking layer from redflags/ (code and corpus) and tests/data.
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
+	$(wildcard redflags/*.py redflags/corpus/*.yml tests/data/*.yml)
 
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
@@ -109,10 +111,14 @@ eval: $(MODEL) ## Intent accuracy and F1 on the held-out messages in tests/nlu_h
 eval-conversations: $(MODEL) ## Whole scripted conversations (frozen, from patient accounts): outcomes and facts
 	$(PY) -m scripts.eval_conversations $(SCRIPTS)
 
-eval-safety: $(INSTALLED) ## Red-flag recall per family, false alarms and misses
-	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml
-	$(PY) -m redflags.evaluate tests/data/red_flag_holdout.yml
-	$(PY) -m redflags.evaluate tests/data/red_flag_third.yml
+# Extra labelled sets: make eval-safety SAFETY_SETS="path/a.yml path/b.yml". The frozen set is
+# read only here, when it exists: never trained or tuned on.
+FROZEN_SAFETY_SET := tests/holdout/red_flag_frozen.yml
+SAFETY_SETS ?=
+eval-safety: $(INSTALLED) ## Red-flag recall per family and level, false alarms, misses, ms/message
+	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml tests/data/red_flag_holdout.yml \
+	  tests/data/red_flag_third.yml $(SAFETY_SETS) $(wildcard $(FROZEN_SAFETY_SET)) \
+	  $(if $(wildcard $(MODEL)),--model $(MODEL))
 
 browser: ## Install Debian's Chromium for the browser tests, only when it is missing
 	@if [ ! -x /usr/bin/chromium ]; then \

@@ -1,5 +1,12 @@
 """NegEx/ConText-style scopes: is a matched sign negated, in the past, or someone else's?
 
+Who the symptoms belong to (spec, "Who the symptoms belong to"): a relative or partner
+writing for the patient ("I'm writing for my dad, he's 70", "my wife says she can't feel
+her bum") describes the patient, so those signs count as if the patient wrote them. Only
+other people's history or illness that is not the reason for writing is discounted ("my
+mum had cancer", "my friend had sciatica"). `patient_tokens` finds the words that name the
+patient; `other_person` ignores those.
+
 Our own scope rather than negspacy's, because negspacy negates a whole sentence from any
 trigger ("not sure why, but I can't pee" style messages lose the flag) and treats "can't"
 as a negation, while lay red flags are often phrased as "can't feel" or "can't pee".
@@ -8,7 +15,7 @@ Here a cue governs only a few tokens within its clause; a clause ends at a sente
 """
 
 import datetime
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -63,12 +70,18 @@ RELATIVES = [
     "patient", "client", "guy", "lady", "man", "woman", "chap", "oke", "okes", "ou",
     "girl", "boy", "people", "husband's", "wife's",
 ]
+RELATIVE_SET = set(RELATIVES)
 OTHER_PERSON_BEFORE = (
     [f"my {r}" for r in RELATIVES]
     + [f"{p} {r}" for p in ("his", "her", "our", "their", "a", "the") for r in RELATIVES]
     + RELATIVES
     + ["family history", "family history of", "in the family", "he", "she", "her", "his",
        "their", "someone", "somebody"]
+    # Something heard or read about, not lived: "a colleague told me about foot drop".
+    + ["told me about", "tells me about", "telling me about", "read about", "reading about",
+       "heard about", "hearing about", "article about", "story about", "someone in my",
+       "somebody in my", "a friend of mine", "brother-in-law", "sister-in-law",
+       "brother-in-law's", "sister-in-law's", "whose", "read that", "heard that"]
 )
 OTHER_PERSON_AFTER = ["runs in the family", "runs in my family", "in the family"]
 
@@ -84,9 +97,56 @@ CLAUSE_STARTERS = FIRST_PERSON | {
     "my", "it", "its", "this", "the", "there", "since", "today", "yesterday", "also",
     "she", "he", "they", "we", "now", "then", "last", "this",
 }
+# Someone writing for the patient. RELATIVE is filled in from RELATIVES below.
+PROXY_VERBS = ["writing", "write", "asking", "ask", "messaging", "message", "texting",
+               "enquiring", "inquiring", "contacting", "booking", "book", "calling", "chatting",
+               "worried", "concerned", "here", "enquiry", "query", "help", "appointment"]
+REPORTING_VERBS = ["says", "say", "tells", "telling", "reckons", "complains", "complaining",
+                   "mentions", "reports", "keeps", "thinks", "swears"]
+PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
+# The writer is a patient too ("I'm booking for myself though"): relatives stay other people.
+WRITER_IS_PATIENT = ["for myself", "my own", "i am the one", "the one with", "for me it",
+                     "for me its", "for me is", "booking for me", "as for me", "me i have"]
+ADULT_AGE = 16  # "he's 70" names an adult patient; "he's 5" (bed-wetting) does not
+
 NEGATION_WINDOW = 6
 OTHER_PERSON_WINDOW = 10
 HISTORY_WINDOW = 10
+
+
+def _proxy_patterns() -> List[List[Dict]]:
+    rel = {"NORM": {"IN": RELATIVES}}
+    third = {"NORM": {"IN": ["him", "her", "them"]}}
+    age = {"LIKE_NUM": True}
+    return [
+        # "writing for my dad", "asking on behalf of my mum", "worried about my husband"
+        [{"NORM": {"IN": PROXY_VERBS}}, {"NORM": {"IN": ["on"]}, "OP": "?"},
+         {"NORM": {"IN": ["behalf"]}, "OP": "?"}, {"NORM": {"IN": ["for", "about", "of"]}},
+         {"NORM": {"IN": ["my", "our"]}, "OP": "?"}, rel],
+        [{"NORM": "behalf"}, {"NORM": "of"}, {"NORM": {"IN": ["my", "our"]}, "OP": "?"}, rel],
+        [{"NORM": {"IN": PROXY_VERBS}}, {"NORM": "for"}, third],
+        [{"IS_SENT_START": True, "NORM": "for"}, {"NORM": {"IN": ["my", "our"]}}, rel],
+        # "my dad is 70", "my dad, he's 82", "my mom who is 75"
+        [{"NORM": {"IN": ["my", "our"]}}, rel, {"IS_PUNCT": True, "OP": "?"},
+         {"NORM": {"IN": ["he", "she", "who"]}, "OP": "?"}, {"NORM": {"IN": ["is", "'s"]}}, age],
+        [{"NORM": {"IN": ["my", "our"]}}, rel, {"NORM": {"IN": ["is", "'s"]}},
+         {"NORM": "the"}, {"NORM": "patient"}],
+        # "can you see him", "should I take her to", "can you help my dad"
+        [{"NORM": {"IN": ["take", "bring", "get", "see", "help", "book", "drive", "treat"]}},
+         third, {"NORM": {"IN": ["to", "in", "today", "now", "?", "urgently"]}}],
+        [{"NORM": {"IN": ["see", "help", "book", "treat"]}}, {"NORM": {"IN": ["my", "our"]}},
+         rel],
+        [{"NORM": {"IN": ["should", "can", "must", "does"]}}, {"NORM": {"IN": ["he", "she"]}},
+         {"NORM": {"IN": ["go", "come", "see", "be", "wait"]}}],
+        # "I'm his daughter"
+        [{"NORM": {"IN": ["i", "am"]}}, {"NORM": {"IN": ["am", "'m"]}, "OP": "?"},
+         {"NORM": {"IN": ["his", "her"]}}, rel],
+    ]
+
+
+def _age_patterns() -> List[List[Dict]]:
+    return [[{"NORM": {"IN": ["he", "she"]}}, {"NORM": {"IN": ["is", "'s"]}},
+             {"LIKE_NUM": True}]]
 
 
 class ContextCues:
@@ -113,6 +173,14 @@ class ContextCues:
         self._ages.add("HISTORY", [[
             {"NORM": "when"}, {"NORM": "i"}, {"NORM": "was"}, {"LIKE_NUM": True},
         ]])
+        self._owner = Matcher(nlp.vocab)
+        self._owner.add("PROXY", _proxy_patterns())
+        self._owner.add("AGE", _age_patterns())
+        self._owner.add("REPORTS", [[
+            {"NORM": {"IN": ["my", "our"]}}, {"NORM": {"IN": RELATIVES}},
+            {"NORM": {"IN": REPORTING_VERBS}}]])
+        self._writer = PhraseMatcher(nlp.vocab, attr="NORM")
+        self._writer.add("WRITER", [nlp.make_doc(p) for p in WRITER_IS_PATIENT])
 
     def cues(self, doc: Doc) -> Dict[str, List[Tuple[int, int]]]:
         found: Dict[str, List[Tuple[int, int]]] = {}
@@ -124,7 +192,42 @@ class ContextCues:
                 found.setdefault("HISTORY", []).append((start, end))
         for _, start, end in self._ages(doc):
             found.setdefault("HISTORY", []).append((start, end))
+        found["PATIENT"] = [(i, i + 1) for i in sorted(self.patient_tokens(doc))]
         return found
+
+    def patient_tokens(self, doc: Doc) -> Set[int]:
+        """Indices of the words that name the patient when someone writes for them.
+
+        With a proxy frame ("writing for my dad", "he's 70", "can you see her") the named
+        relative, wherever it recurs, and every he/she/his/her are the patient. A relative who
+        "says" something is the patient for the rest of that sentence ("my wife says she
+        can't feel her bum"). Neither applies when the writer says they are the patient.
+        """
+        if self._writer(doc):
+            return set()
+        named: Set[str] = set()
+        proxy = False
+        reported: Set[int] = set()
+        for match_id, start, end in self._owner(doc):
+            label = doc.vocab.strings[match_id]
+            span = doc[start:end]
+            relatives = {t.norm_ for t in span if t.norm_ in RELATIVE_SET}
+            if label == "AGE":
+                if _number(doc[end - 1].text) >= ADULT_AGE:
+                    proxy = True
+            elif label == "PROXY":
+                if any(t.like_num for t in span) and _number(span[-1].text) < ADULT_AGE:
+                    continue
+                proxy = True
+                named |= relatives
+            elif label == "REPORTS":
+                sentence = span.sent if doc.has_annotation("SENT_START") else doc[:]
+                reported |= {i for i in range(start, sentence.end)
+                             if doc[i].norm_ in PRONOUNS or doc[i].norm_ in relatives}
+        tokens = set(reported)
+        if proxy:
+            tokens |= {t.i for t in doc if t.norm_ in named or t.norm_ in PRONOUNS}
+        return tokens
 
 
 def clause_bounds(doc: Doc, norms: Sequence[str], span: Span) -> Tuple[int, int]:
@@ -195,11 +298,49 @@ def historical(doc: Doc, span: Span, cues: Dict, bounds: Tuple[int, int]) -> Opt
     return None
 
 
+# A question about the practice or in general, not about the writer: "can needling cause
+# infection?", "do you treat whiplash from an old car accident?".
+QUESTION_STARTS = {"can", "could", "does", "do", "will", "would", "is", "are", "should",
+                   "how", "what", "which", "when", "may", "did", "if", "any"}
+GREETINGS = {"hi", "hello", "hey", "morning", "afternoon", "evening", "good", "quick",
+             "question", "sorry", ",", ":", "-", "just", "and", "also", "so", "ok", "okay"}
+GENERAL_WORDS = {"you", "your", "needling", "needles", "needle", "physio", "physiotherapy",
+                 "physiotherapist", "treatment", "treat", "treating", "practice", "massage",
+                 "session", "sessions", "cause", "causes", "risk", "risks", "safe", "people",
+                 "patients", "someone", "anyone", "common", "possible", "happen", "clinic"}
+WRITER_WORDS = FIRST_PERSON | {"my", "we", "our", "us", "am"} | PRONOUNS
+
+
+def hypothetical(doc: Doc, norms: Sequence[str], span: Span) -> Optional[str]:
+    """The question's first word when the sign sits in a general question to the practice."""
+    sentence = span.sent if doc.has_annotation("SENT_START") else doc[:]
+    words = [t for t in sentence if not t.is_space]
+    if not words or "?" not in words[-1].text:
+        return None
+    first = next((t for t in words if t.norm_ not in GREETINGS), None)
+    if first is None or first.norm_ not in QUESTION_STARTS:
+        return None
+    sentence_norms = {t.norm_ for t in words}
+    if sentence_norms & WRITER_WORDS or not sentence_norms & GENERAL_WORDS:
+        return None
+    return first.text
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
 def other_person(doc: Doc, norms: Sequence[str], span: Span, cues: Dict,
                  bounds: Tuple[int, int]) -> Optional[str]:
     """The cue's text when the sign belongs to someone other than the patient."""
     lo, hi = bounds
+    patient = {start for start, _ in cues.get("PATIENT", [])}
     for start, end in cues.get("OTHER_BEFORE", []):
+        if patient.intersection(range(start, end)):
+            continue  # the relative writing for, or the pronoun, is the patient
         if lo <= start and end <= span.start and span.start - end <= OTHER_PERSON_WINDOW:
             if not (FIRST_PERSON | {"my"}).intersection(norms[end:span.start]):
                 return doc[start:end].text

@@ -1,6 +1,6 @@
 """Runs the red-flag rules over one message with a blank spaCy English pipeline."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 import re
 from typing import Dict, Iterable, List, Optional, Set, Tuple
@@ -11,7 +11,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from redflags import context
-from redflags.levels import FLAG_LEVELS, FLAG_SOURCES, combined_level
+from redflags.levels import FLAG_LEVELS, FLAG_SOURCES, combined_level, escalate
 from redflags.rules import RULES, Rule
 
 # Longer than any sensible chat message; the rest is still scanned, in chunks.
@@ -23,13 +23,15 @@ NEGATED_INSIDE = "negated-inside"
 class Detection:
     flag: str
     level: str
-    status: str  # present | unsure | negated | historical | other_person | benign
+    # present | unsure | negated | historical | other_person | hypothetical | benign
+    status: str
     trigger: str
     start: int
     end: int
     rule: str
     source: str
     cue: Optional[str] = None
+    raised_by: Optional[str] = None  # the combination that raised the level (levels.escalate)
 
     def as_dict(self) -> Dict:
         return asdict(self)
@@ -40,6 +42,8 @@ class DetectionResult:
     present: List[Detection] = field(default_factory=list)
     unsure: List[Detection] = field(default_factory=list)
     discounted: List[Detection] = field(default_factory=list)
+    # Signs that never escalate alone but raise a flag's level (limb numbness, sepsis signs).
+    signs: List[Detection] = field(default_factory=list)
 
     @property
     def flags(self) -> List[str]:
@@ -89,6 +93,10 @@ def _vocabulary() -> Set[str]:
                 words.update(w for w in token.rstrip("?").split("|") if w.isalpha())
         words.update(rule.benign)
         words.update(rule.confirm)
+        for group in rule.dismiss_when:
+            words.update(group)
+        for phrase in rule.resolved_after:
+            words.update(phrase.split())
     for phrases in (context.NEGATION_BEFORE, context.NEGATION_AFTER, context.HISTORY,
                     context.RELATIVES):
         for phrase in phrases:
@@ -179,16 +187,19 @@ class RedFlagDetector:
         for chunk in _chunks(text, CHUNK_CHARS):
             self._detect_chunk(chunk, offset, result)
             offset += len(chunk)
+        result.present, result.unsure = escalate(result.present, result.unsure, result.signs)
         return result
 
     def _detect_chunk(self, text: str, offset: int, result: DetectionResult) -> None:
         doc = self._doc(text)
-        self._negated_keys: Dict[Tuple[int, int], str] = {}
         cues = self.cues.cues(doc)
         norms = [token.norm_ for token in doc]
         for span, rule, family in self._best_matches(doc):
             detection = self._judge(doc, norms, span, rule, family, cues, offset)
-            if detection.status == "present":
+            if rule.kind == "sign":
+                if detection.status == "present":
+                    result.signs.append(detection)
+            elif detection.status == "present":
                 result.present.append(detection)
             elif detection.status == "unsure":
                 result.unsure.append(detection)
@@ -202,10 +213,9 @@ class RedFlagDetector:
             key = doc.vocab.strings[match_id]
             rule = self.rules[key]
             # "legs are not weak": a negation that filled a wildcard negates the match.
-            label = NEGATED_INSIDE if self._wildcard_negation(doc, start, alignment, key) else key
+            negated_inside = self._wildcard_negation(doc, start, alignment, key)
+            label = f"{NEGATED_INSIDE}:{key}" if negated_inside else key
             span = Span(doc, start, end, label=label)
-            if label == NEGATED_INSIDE:
-                self._negated_keys[(start, end)] = key
             families = rule.families + tuple(
                 family for family, words in rule.also
                 if _first_word_in(span.sent, words) is not None
@@ -214,6 +224,9 @@ class RedFlagDetector:
                 by_kind.setdefault((rule.kind, family), []).append(span)
         chosen: List[Tuple[Span, Rule, str]] = []
         flag_spans: List[Span] = []
+        for (kind, family), spans in sorted(by_kind.items()):
+            if kind == "sign":
+                chosen += [(span, self._rule_of(span), family) for span in filter_spans(spans)]
         for (kind, family), spans in sorted(by_kind.items()):
             if kind == "flag":
                 for span in filter_spans(spans):
@@ -226,10 +239,9 @@ class RedFlagDetector:
                         chosen.append((span, self._rule_of(span), family))
         return chosen
 
-    def _key_of(self, span: Span) -> str:
-        if span.label_ == NEGATED_INSIDE:
-            return self._negated_keys[(span.start, span.end)]
-        return span.label_
+    @staticmethod
+    def _key_of(span: Span) -> str:
+        return span.label_.split(":", 1)[1] if _negated_inside(span) else span.label_
 
     def _rule_of(self, span: Span) -> Rule:
         return self.rules[self._key_of(span)]
@@ -248,10 +260,13 @@ class RedFlagDetector:
         if status == "benign":
             cue = _first_word_in(span.sent, rule.benign)
         other = context.other_person(doc, norms, span, cues, bounds)
-        negation = "inside the phrase" if span.label_ == NEGATED_INSIDE else (
+        negation = "inside the phrase" if _negated_inside(span) else (
             context.negated(doc, norms, span, cues, bounds))
         past = context.historical(doc, span, cues, bounds)
-        if other:
+        asking = context.hypothetical(doc, norms, span)
+        if asking:
+            status, cue = "hypothetical", asking
+        elif other:
             status, cue = "other_person", other
         elif negation:
             status, cue = "negated", negation
@@ -272,20 +287,48 @@ class RedFlagDetector:
         )
 
 
+RESOLVED_WINDOW = 8
+
+
+def _negated_inside(span: Span) -> bool:
+    return span.label_.startswith(NEGATED_INSIDE + ":")
+
+
 def _effective_kind(rule: Rule, span: Span) -> str:
     """present / unsure / benign after the sentence's benign and confirming words."""
     following = " ".join(t.norm_ for t in span.doc[span.end:span.end + 2])
     if any((following + " ").startswith(phrase + " ") for phrase in rule.benign_next):
         return "benign"
+    if rule.normal_below and any(
+        30 <= _reading(t.norm_) < rule.normal_below for t in span if t.like_num
+    ):
+        return "benign"  # "temp was 36.8": a normal reading
+    if rule.resolved_after:
+        after = " " + " ".join(
+            t.norm_ for t in span.doc[span.end:min(span.sent.end, span.end + RESOLVED_WINDOW)]
+        ) + " "
+        if any(f" {phrase} " in after for phrase in rule.resolved_after):
+            return "benign"  # "the fever broke on Monday"
     benign = _first_word_in(span.sent, rule.benign) is not None
     confirmed = _first_word_in(span.sent, rule.confirm) is not None
-    if rule.kind == "flag" or confirmed:
+    if rule.dismiss_when and not confirmed and all(
+        _first_word_in(span.sent, group) is not None for group in rule.dismiss_when
+    ):
+        return "benign"  # "both legs sore after the parkrun"
+    if rule.kind in ("flag", "sign") or confirmed:
         if not benign or confirmed:
             return "present"
         return {"soften": "unsure", "ask": "unsure", "ignore": "benign"}[rule.benign_effect]
     if benign and rule.benign_effect in ("soften", "ignore"):
         return "benign"
     return "unsure"
+
+
+def _reading(text: str) -> float:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return 0.0
 
 
 def _first_word_in(span: Span, words: Iterable[str]) -> Optional[str]:

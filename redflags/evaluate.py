@@ -1,72 +1,192 @@
-"""`make eval-safety`: recall per family, false alarms on near misses, and every miss.
+"""`make eval-safety`: the red-flag layer (rules + learned asking layer) on labelled sets.
 
-A red flag counts as caught only when the detector escalates it with the right family; a
-clarifying question on a real red flag is reported separately (strict recall excludes it).
+    python -m redflags.evaluate tests/data/red_flag_eval.yml [more sets ...]
+        [--asking DIR | --model models/triage.tar.gz | --no-asking]
+
+Per set it prints, per family:
+- caught: escalated with the right family at the expected level or higher, OR asked one
+  yes/no question about the right family (the issue's bar: "reach their level or higher
+  with at most one yes/no question");
+- strict: escalated at the expected level or higher, no question needed;
+- under: escalated with the right family but below the expected level;
+then false alarms (escalations) per near-miss `why` kind, the questions asked on near
+misses, every miss, and the time per message (mean and p95) for detector + learned layer.
+
+An item's expected level is its `level:` key, else the family's level in the spec
+(levels.FLAG_LEVELS). Items may carry `writer:` and `source:`; recall is also broken down
+by them when present. The learned layer comes from `--asking` (a folder with
+asking.joblib), else from the trained Rasa model when there is one, else it is fitted here.
 """
 
 import argparse
+import io
 import statistics
 import sys
+import tarfile
+import tempfile
 import time
-from collections import Counter
-from typing import Dict, List
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
 
 import yaml
 
-from redflags.detector import RedFlagDetector
-from redflags.levels import FLAG_LEVELS
+from redflags import learned
+from redflags.detector import DetectionResult, RedFlagDetector
+from redflags.levels import FLAG_LEVELS, LEVEL_ORDER
 
 DEFAULT_SET = "tests/data/red_flag_eval.yml"
+DEFAULT_MODEL = "models/triage.tar.gz"
+MAX_BREAKDOWN = 20  # writer:/source: values listed one by one up to this many
 
 
-def evaluate(detector: RedFlagDetector, labelled: Dict) -> Dict:
-    per_family_total: Counter = Counter()
-    per_family_hit: Counter = Counter()
-    per_family_asked: Counter = Counter()
-    misses: List[str] = []
-    asked: List[str] = []
-    for item in labelled["red_flags"]:
-        result = detector.detect(item["text"])
-        for flag in item["flags"]:
-            per_family_total[flag] += 1
-            if flag in result.flags:
-                per_family_hit[flag] += 1
-            elif flag in result.unsure_flags:
-                per_family_asked[flag] += 1
-                asked.append(f"[{flag}] {item['text']}")
-            else:
-                misses.append(f"[{flag}] {item['text']}  -> {result.flags or '-'}")
-    false_alarms, near_miss_questions = [], []
-    for item in labelled["near_misses"]:
-        result = detector.detect(item["text"])
-        if result.flags:
-            false_alarms.append(f"[{item.get('why')}] {item['text']}  -> {result.flags}")
-        elif result.unsure_flags:
-            near_miss_questions.append(f"{item['text']}  -> asks {result.unsure_flags}")
-    ambiguous_asked = 0
-    for item in labelled.get("ambiguous", []):
-        result = detector.detect(item["text"])
-        ambiguous_asked += item["family"] in result.unsure_flags + result.flags
+class Layer:
+    """Rules first; the asking layer only where the rules found nothing."""
+
+    def __init__(self, detector: RedFlagDetector,
+                 asking: Optional[learned.AskingModel] = None) -> None:
+        self.detector = detector
+        self.asking = asking
+
+    def judge(self, text: str) -> Dict:
+        result: DetectionResult = self.detector.detect(text)
+        asked: List[str] = list(result.unsure_flags)
+        asked_by = "rules" if asked else None
+        closed = learned.gate(result)
+        if closed is not None and self.asking is not None:
+            question = self.asking.ask(text, closed=closed)
+            if question:
+                asked, asked_by = [question[0]], f"learned:{question[0]}"
+        levels = {}
+        for d in result.present:
+            levels[d.flag] = max(levels.get(d.flag, "routine"), d.level,
+                                 key=LEVEL_ORDER.__getitem__)
+        overall = result.level
+        return {"result": result, "flags": result.flags, "levels": levels,
+                "level": overall, "asked": asked[:1], "asked_by": asked_by}
+
+
+def as_labelled_set(data) -> Dict:
+    """tests/data's layout as is; the corpus' {items: [{text, label, kind, source}]} as
+    red flags (label a family) and near misses (label none, `why` = its kind)."""
+    if isinstance(data, dict) and ("red_flags" in data or "near_misses" in data):
+        return data
+    items = data.get("items", []) if isinstance(data, dict) else list(data or [])
     return {
-        "per_family_total": per_family_total,
-        "per_family_hit": per_family_hit,
-        "per_family_asked": per_family_asked,
+        "red_flags": [{**i, "flags": [i["label"]]} for i in items
+                      if i.get("label") in FLAG_LEVELS],
+        "near_misses": [{**i, "why": i.get("kind", "-")} for i in items
+                        if i.get("label") == learned.NONE],
+    }
+
+
+def _flags_of(item: Dict) -> List[str]:
+    flags = item.get("flags") or item.get("flag") or item.get("family") or []
+    return [flags] if isinstance(flags, str) else list(flags)
+
+
+def _expected_level(item: Dict, flag: str) -> str:
+    level = item.get("level")
+    if isinstance(level, dict):
+        level = level.get(flag)
+    return level if level in LEVEL_ORDER else FLAG_LEVELS[flag]
+
+
+def evaluate(layer, labelled: Dict) -> Dict:
+    if isinstance(layer, RedFlagDetector):  # callers that pass the bare detector
+        layer = Layer(layer)
+    total: Counter = Counter()
+    strict: Counter = Counter()
+    asked_right: Counter = Counter()
+    under: Counter = Counter()
+    by_key: Dict[str, Dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    misses: List[str] = []
+    asked_rows: List[str] = []
+    under_rows: List[str] = []
+    for item in labelled.get("red_flags", []):
+        verdict = layer.judge(item["text"])
+        for flag in _flags_of(item):
+            expected = _expected_level(item, flag)
+            total[flag] += 1
+            got = verdict["levels"].get(flag)
+            # The message's level counts: "trauma with numb legs" may reach emergency
+            # through another family's flag, and that is what the patient is told.
+            reached = got is not None and LEVEL_ORDER[verdict["level"]] >= LEVEL_ORDER[expected]
+            if reached:
+                strict[flag] += 1
+                outcome = "caught"
+            elif flag in verdict["asked"]:
+                asked_right[flag] += 1
+                outcome = "caught"
+                asked_rows.append(f"[{flag}] ({verdict['asked_by']}) {item['text']}")
+            elif got is not None:
+                under[flag] += 1
+                outcome = "under"
+                under_rows.append(f"[{flag}] expected {expected}, got {verdict['level']}: "
+                                  f"{item['text']}")
+            else:
+                outcome = "miss"
+                misses.append(_miss_row(item, flag, expected, verdict))
+            for key in ("writer", "source"):
+                if item.get(key):
+                    by_key[key][str(item[key])][outcome] += 1
+    false_alarms: Dict[str, List[str]] = defaultdict(list)
+    near_questions: List[str] = []
+    near_total: Counter = Counter()
+    for item in labelled.get("near_misses", []):
+        why = str(item.get("why", "-"))
+        near_total[why] += 1
+        verdict = layer.judge(item["text"])
+        if verdict["flags"]:
+            false_alarms[why].append(f"{item['text']}  -> {verdict['flags']} "
+                                     f"({verdict['level']})")
+        elif verdict["asked"]:
+            near_questions.append(f"[{why}] {item['text']}  -> asks {verdict['asked'][0]} "
+                                  f"({verdict['asked_by']})")
+    ambiguous = labelled.get("ambiguous", [])
+    ambiguous_asked = 0
+    for item in ambiguous:
+        verdict = layer.judge(item["text"])
+        ambiguous_asked += any(f in verdict["asked"] + verdict["flags"] for f in _flags_of(item))
+    return {
+        "per_family_total": total,
+        "per_family_hit": strict,
+        "per_family_asked": asked_right,
+        "per_family_under": under,
+        "by_key": by_key,
         "misses": misses,
-        "asked": asked,
-        "false_alarms": false_alarms,
-        "near_miss_questions": near_miss_questions,
-        "near_miss_total": len(labelled["near_misses"]),
-        "ambiguous_total": len(labelled.get("ambiguous", [])),
+        "asked": asked_rows,
+        "under": under_rows,
+        "false_alarms_by_why": dict(false_alarms),
+        "false_alarms": [row for rows in false_alarms.values() for row in rows],
+        "near_miss_questions": near_questions,
+        "near_miss_total": sum(near_total.values()),
+        "near_miss_by_why": near_total,
+        "ambiguous_total": len(ambiguous),
         "ambiguous_asked": ambiguous_asked,
     }
 
 
-def time_per_message(detector: RedFlagDetector, texts: List[str], rounds: int = 5) -> Dict:
+def _miss_row(item: Dict, flag: str, expected: str, verdict: Dict) -> str:
+    result: DetectionResult = verdict["result"]
+    discounted = [f"{d.flag}:{d.status}({d.cue})" for d in result.discounted if d.flag == flag]
+    extra = "".join(f" {key}={item[key]}" for key in ("writer", "source") if item.get(key))
+    got = verdict["flags"] or (f"asks {verdict['asked'][0]}" if verdict["asked"] else "-")
+    return (f"[{flag}, {expected}] {item['text']}  -> {got}"
+            + (f"; discounted {discounted}" if discounted else "") + extra)
+
+
+def time_per_message(layer, texts: Sequence[str], rounds: int = 5) -> Dict:
+    """Detector and learned layer on every message (the worst case: both always run)."""
+    if isinstance(layer, RedFlagDetector):
+        layer = Layer(layer)
     timings = []
     for _ in range(rounds):
         for text in texts:
             started = time.perf_counter()
-            detector.detect(text)
+            result = layer.detector.detect(text)
+            if layer.asking is not None:
+                layer.asking.ask(text, closed=learned.gate(result) or ())
             timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     return {
@@ -78,45 +198,112 @@ def time_per_message(detector: RedFlagDetector, texts: List[str], rounds: int = 
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("path", nargs="?", default=DEFAULT_SET)
-    args = parser.parse_args()
-    with open(args.path, encoding="utf-8") as handle:
-        labelled = yaml.safe_load(handle)
-    detector = RedFlagDetector()
-    report = evaluate(detector, labelled)
+def asking_from_rasa_model(path: Path) -> Optional[learned.AskingModel]:
+    """The asking layer stored inside a trained Rasa model (models/triage.tar.gz)."""
+    with tarfile.open(path) as archive:
+        member = next((m for m in archive.getmembers()
+                       if m.name.endswith(learned.MODEL_FILE) and "RedFlagClassifier" in m.name),
+                      None)
+        if member is None:
+            return None
+        with tempfile.TemporaryDirectory() as directory:
+            data = archive.extractfile(member).read()
+            (Path(directory) / learned.MODEL_FILE).write_bytes(data)
+            return learned.AskingModel.load(Path(directory))
 
-    print(f"Red-flag evaluation on {args.path}")
-    print(f"{'family':28} {'caught':>7} {'asked':>6} {'total':>6} {'recall':>7}")
+
+def load_asking(args) -> (Optional[learned.AskingModel], str):
+    if args.no_asking:
+        return None, "rules only (--no-asking)"
+    if args.asking:
+        return learned.AskingModel.load(Path(args.asking)), f"asking layer from {args.asking}"
+    model = Path(args.model)
+    if model.exists():
+        asking = asking_from_rasa_model(model)
+        if asking is not None:
+            return asking, f"asking layer from {model}"
+    from redflags.train_asking import fit
+    asking = fit(list(learned.DEFAULT_CORPUS), "data/nlu", learned.DEFAULT_MAX_FALSE_ASK)
+    return asking, "asking layer fitted now (no trained model found)"
+
+
+def print_report(path: str, report: Dict, speed: Dict, in_training: bool) -> None:
+    print(f"\n=== Red-flag evaluation on {path}")
+    if in_training:
+        print("    (this set is in the asking layer's training corpus: its questions here "
+              "are not an unseen measure)")
+    print(f"{'family':28} {'caught':>7} {'strict':>7} {'asked':>6} {'under':>6} {'total':>6} "
+          f"{'caught%':>8} {'strict%':>8}")
     for family in FLAG_LEVELS:
         total = report["per_family_total"][family]
         hit = report["per_family_hit"][family]
-        print(f"{family:28} {hit:7} {report['per_family_asked'][family]:6} {total:6} "
-              f"{(hit / total if total else 0):7.1%}")
+        asked = report["per_family_asked"][family]
+        print(f"{family:28} {hit + asked:7} {hit:7} {asked:6} "
+              f"{report['per_family_under'][family]:6} {total:6} "
+              f"{_pct(hit + asked, total):>8} {_pct(hit, total):>8}")
     total = sum(report["per_family_total"].values())
     hit = sum(report["per_family_hit"].values())
     asked = sum(report["per_family_asked"].values())
-    print(f"overall recall (escalated): {hit}/{total} = {hit / total:.1%}")
-    print(f"overall recall (escalated or asked): {hit + asked}/{total} = "
-          f"{(hit + asked) / total:.1%}")
+    print(f"overall caught (level reached, or one question on the right family): "
+          f"{hit + asked}/{total} = {_pct(hit + asked, total)}")
+    print(f"overall strict (escalated at the expected level or higher): {hit}/{total} = "
+          f"{_pct(hit, total)}")
+    for key, values in report["by_key"].items():
+        if len(values) > MAX_BREAKDOWN:
+            print(f"  {key}: {len(values)} distinct values (a page each?), not broken down")
+            continue
+        for value, counts in sorted(values.items()):
+            n = sum(counts.values())
+            print(f"  {key}={value}: caught {counts['caught']}/{n} = {_pct(counts['caught'], n)}")
     near = report["near_miss_total"]
     alarms = len(report["false_alarms"])
-    print(f"false alarms on near misses: {alarms}/{near} = {alarms / near:.1%}")
-    print(f"clarifying questions on near misses: {len(report['near_miss_questions'])}/{near}")
-    print(f"ambiguous messages that got a question: "
+    print(f"false alarms (escalations) on near misses: {alarms}/{near} = {_pct(alarms, near)}")
+    for why, n in sorted(report["near_miss_by_why"].items()):
+        got = len(report["false_alarms_by_why"].get(why, []))
+        print(f"  why={why}: {got}/{n} = {_pct(got, n)}")
+    questions = len(report["near_miss_questions"])
+    print(f"questions on near misses: {questions}/{near} = {_pct(questions, near)}")
+    print(f"ambiguous messages that got a question (or a flag): "
           f"{report['ambiguous_asked']}/{report['ambiguous_total']}")
-    for title, rows in (("misses", report["misses"]), ("asked instead of escalated",
-                        report["asked"]), ("false alarms", report["false_alarms"]),
+    for title, rows in (("misses", report["misses"]),
+                        ("below the expected level", report["under"]),
+                        ("caught by one question", report["asked"]),
+                        ("false alarms", report["false_alarms"]),
                         ("questions on near misses", report["near_miss_questions"])):
         print(f"\n{title} ({len(rows)}):")
         for row in rows:
             print(f"  {row}")
-    texts = [i["text"] for i in labelled["red_flags"] + labelled["near_misses"]]
-    speed = time_per_message(detector, texts)
-    print(f"\ndetector time per message over {speed['messages']} runs: "
+    print(f"\ndetector + learned layer, time per message over {speed['messages']} runs: "
           f"mean {speed['mean_ms']:.2f} ms, p50 {speed['p50_ms']:.2f} ms, "
           f"p95 {speed['p95_ms']:.2f} ms, max {speed['max_ms']:.2f} ms")
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", default=[DEFAULT_SET])
+    parser.add_argument("--asking", help="folder holding asking.joblib")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="trained Rasa model")
+    parser.add_argument("--no-asking", action="store_true", help="the rules alone")
+    args = parser.parse_args(argv)
+    layer = Layer(RedFlagDetector())
+    layer.asking, origin = load_asking(args)
+    print(f"Red-flag layer: deterministic rules + {origin}"
+          + (f", thresholds {layer.asking.threshold:.4f} open / "
+             f"{layer.asking.closed_threshold:.4f} second look" if layer.asking else ""))
+    trained_on = {p.resolve() for p in learned._corpus_files(learned.DEFAULT_CORPUS)}
+    for path in args.paths:
+        with open(path, encoding="utf-8") as handle:
+            labelled = as_labelled_set(yaml.safe_load(handle) or {})
+        report = evaluate(layer, labelled)
+        texts = [i["text"] for i in labelled.get("red_flags", []) + labelled.get("near_misses", [])]
+        speed = time_per_message(layer, texts)
+        in_training = layer.asking is not None and Path(path).resolve() in trained_on
+        print_report(path, report, speed, in_training)
     return 0
 
 

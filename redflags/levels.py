@@ -1,6 +1,7 @@
 """Triage levels and how flags combine, as the clinical spec's table says."""
 
-from typing import Iterable, Optional
+from dataclasses import replace
+from typing import Iterable, List, Optional, Tuple
 
 LEVEL_ORDER = {"routine": 0, "urgent": 1, "emergency": 2}
 
@@ -48,3 +49,74 @@ def combined_level(flag_levels: Iterable[tuple]) -> str:
     if "cancer" in flags and flags & NEURO_SIGNS:
         level = "emergency"
     return level
+
+
+# Trauma triggers that name an injury event (not "felt a crack", which needs bone risk).
+TRAUMA_EVENT_WORDS = {"fell", "fall", "fallen", "falling", "slipped", "slip", "tripped",
+                      "trip", "tumbled", "accident", "landed", "crash", "knocked", "hit"}
+INFECTION_EMERGENCY_WITH_FEVER = {
+    "sign_sepsis": "fever with signs of sepsis (rigors, confusion, collapse)",
+    "infection_risk": "fever with weakened immunity or injecting drugs",
+    "infection_procedure": "fever after a spinal injection or operation",
+    "infection_unwell": "fever and feeling very unwell",
+}
+
+
+def _rule(detection) -> str:
+    return detection.rule.split("#")[0]
+
+
+def escalate(present: List, unsure: List, signs: List) -> Tuple[List, List]:
+    """Apply the spec's combinations across one message's detections.
+
+    - any trauma followed by numbness, tingling or weakness in the arms or legs: emergency
+      (a fall that alone would only get a question becomes a flag);
+    - a minor fall or lift with osteoporosis or long-term steroids: urgent (the fall too);
+    - infection: emergency with a fever plus sepsis signs, weakened immunity, injected drugs,
+      a recent spinal procedure or feeling very unwell, and with any limb weakness/numbness;
+    - cancer with any neurological sign (including limb numbness/weakness): emergency.
+    Each raised detection records why in `raised_by`.
+    """
+    rules = {_rule(d) for d in present}
+    families = {d.flag for d in present}
+    sign_rules = {_rule(d) for d in signs}
+    neuro = ("sign_limb_neuro" in sign_rules) or bool(families & NEURO_SIGNS)
+    neuro_why = "with numbness, tingling or weakness in the limbs"
+
+    def trauma_event(d) -> bool:
+        return d.flag == "trauma_fracture" and (
+            _rule(d) != "trauma_minor_fall"
+            or bool(TRAUMA_EVENT_WORDS & set(d.trigger.lower().split()))
+        )
+
+    still_unsure = []
+    for d in unsure:
+        if d.flag == "trauma_fracture" and neuro and trauma_event(d):
+            present.append(replace(d, status="present", level="emergency",
+                                   raised_by=f"trauma {neuro_why}"))
+        elif d.flag == "trauma_fracture" and "trauma_bone_risk" in rules:
+            present.append(replace(d, status="present", level="urgent",
+                                   raised_by="minor fall or lift with fragile bones"))
+        else:
+            still_unsure.append(d)
+
+    fever = "infection_fever" in rules
+    fever_reason = next((why for rule, why in INFECTION_EMERGENCY_WITH_FEVER.items()
+                         if fever and (rule in rules or rule in sign_rules)), None)
+    raised = []
+    for d in present:
+        why = None
+        if d.flag == "trauma_fracture" and neuro and trauma_event(d):
+            why = f"trauma {neuro_why}"
+        elif d.flag == "infection" and fever_reason:
+            why = fever_reason
+        elif d.flag == "infection" and neuro:
+            why = f"infection {neuro_why}"
+        elif d.flag == "cancer" and neuro:
+            why = f"cancer {neuro_why}"
+        if why and LEVEL_ORDER[d.level] < LEVEL_ORDER["emergency"]:
+            d = replace(d, level="emergency", raised_by=why)
+        elif why and d.level == "emergency" and d.raised_by is None:
+            d = replace(d, raised_by=why)
+        raised.append(d)
+    return raised, still_unsure

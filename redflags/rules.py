@@ -8,13 +8,20 @@ misspellings of rule words corrected by the detector's normaliser):
 - `?` after a token: optional;            `_`  any one token, optional (`_ _` up to two)
 - `#`  a number
 
-`kind` is "flag" (escalate) or "unsure" (ask one yes/no question). `benign` words in the
+`kind` is "flag" (escalate), "unsure" (ask one yes/no question) or "sign" (never escalates
+or asks on its own; it raises another flag's level, as the spec's combinations say: limb
+numbness or weakness after trauma, sepsis signs with a fever; see `levels.escalate`). `benign` words in the
 same sentence soften the rule by `benign_effect` (by default a flag becomes a question and
 a question becomes nothing: "numb bum from sitting"); `confirm` words turn a question into
 a flag ("started leaking since Monday"), and override benign words ("weak bladder since my
 baby but much worse this week").
 `history` says what a past-tense cue does: "discount" (old news), "ask", or "keep"
 (a history of cancer is itself the flag).
+`dismiss_when`: groups of words that, when every group has a word in the sentence and no
+`confirm` word is there, make the match benign outright (soreness in both legs after a run
+is not cauda equina, and is not worth a question). `resolved_after`: phrases soon after the
+match that say the sign has passed ("the fever broke", "temperature is normal").
+`normal_below`: a number in the trigger under this value is a normal reading (36.8).
 """
 
 from dataclasses import dataclass
@@ -36,6 +43,9 @@ class Rule:
     # Phrases that, straight after the match, make it benign ("sick of", "sick and tired").
     benign_next: Tuple[str, ...] = ()
     history: str = "discount"
+    dismiss_when: Tuple[Tuple[str, ...], ...] = ()
+    resolved_after: Tuple[str, ...] = ()
+    normal_below: Optional[float] = None
     note: str = ""
 
 
@@ -93,6 +103,24 @@ MEDS = _words("painkillers painkiller pills tablets meds medication medicine pan
               "stilpane grandpa synap injections")
 VEHICLE = _words("car motor motorbike motorcycle bike taxi bus truck bakkie vehicle "
                  "minibus scooter quad lorry kombi")
+LIMB = _words("leg legs foot feet thigh thighs calf calves ankle ankles knee knees toes toe "
+              "arm arms hand hands finger fingers wrist wrists shoulder shoulders")
+SORENESS = ("sore", "soreness", "achy", "aching", "ache", "aches", "stiff", "stiffness",
+            "tired", "heavy", "cramp", "cramps", "cramping", "hurt", "hurts", "hurting",
+            "tight", "burning", "fatigued", "jelly", "dead")
+ORDINARY_EFFORT = ("run", "running", "ran", "parkrun", "marathon", "comrades", "gym", "squats",
+                   "squat", "legday", "lunges", "hike", "hiking", "hiked", "walk", "walking",
+                   "walked", "cycling", "cycle", "ride", "training", "workout", "exercise",
+                   "exercising", "class", "spinning", "standing", "stood", "stand", "shift",
+                   "feet", "dancing", "danced", "soccer", "netball", "rugby", "match",
+                   "game", "tennis", "climbing", "stairs", "garden", "gardening")
+NEURO_WORDS = ("numb", "numbness", "tingling", "tingly", "tingle", "pins", "needles",
+               "weak", "weakness", "weaker", "giving", "gave", "buckle", "buckling",
+               "bladder", "pee", "wee", "bowel", "bum", "saddle", "groin")
+FEVER_RESOLVED = ("gone", "is gone", "has gone", "went away", "broke", "broken", "passed",
+                  "has passed", "cleared", "cleared up", "settled", "subsided", "is over",
+                  "over now", "is normal", "was normal", "normal now", "back to normal",
+                  "came down", "down now", "came back normal", "no longer")
 WEIGHT_CONFIRM = _words("unexplained unexplainable without reason why unintentional "
                         "unintentionally mystery mysteriously randomly unintended "
                         "unplanned not falling melting hanging gaunt normal normally idea "
@@ -211,7 +239,11 @@ RULES: List[Rule] = [
         "sciatica _ _ _ both",
         "both _ legs|feet",
     ), benign=("stiff", "stiffness", "running", "ran", "run", "gym", "marathon", "comrades",
-               "hike", "hiking", "training", "workout", "cramp", "cramps", "tired"),
+               "hike", "hiking", "training", "workout", "cramp", "cramps", "tired",
+               "diabetes", "diabetic", "neuropathy", "ms", "sclerosis", "stroke"),
+       dismiss_when=(SORENESS, ORDINARY_EFFORT),
+       confirm=("numb", "numbness", "tingling", "tingly", "pins", "weak", "weakness",
+                "weaker", "bladder", "pee", "wee", "bowel", "saddle"),
        note="symptoms in both legs"),
     # ---- progressive neurological deficit ----
     Rule("neuro_weakness", ("progressive_neuro_deficit",), (
@@ -303,7 +335,7 @@ RULES: List[Rule] = [
         "fell|fall|fallen|falling|falls|slipped|slip|tumbled|came|come|coming|thrown _ _ _ _ _ "
         "ladder|roof|scaffold|scaffolding|balcony|tree|horse|wall|height|heights|stairs|"
         "staircase|steps|bakkie|truck|building|cliff|bunk|loft|stepladder|garage|ceiling|"
-        "motorbike|motorcycle|quad|scooter|metres|meters|storey|jungle",
+        "motorbike|motorcycle|quad|scooter|metres|meters|storey|storeys|floors|jungle",
         "car|motor|motorbike|motorcycle|bike|taxi|road|traffic|bus|truck|head-on|quad|"
         "bakkie|vehicle|minibus|scooter accident|crash|collision|smash|wreck|pile-up",
         "crashed|wrecked|rolled|smashed _ _ car|bike|motorbike|bakkie|vehicle|scooter",
@@ -321,6 +353,23 @@ RULES: List[Rule] = [
         "accident|collision|rolled|flipped",
         "rugby|tackle|scrum _ _ _ neck _ _ cracked",
         "thrown|flew _ _ _ horse|bike|motorbike|windscreen",
+        # a dive or jump gone wrong, a hard tackle, a fall from height in everyday words
+        "dived|dove|dive|diving|jumped|jump|jumping _ _ _ _ _ shallow|pool|dam|river|rocks|"
+        "sandbank|water|lake|sea|wave|waves|end",
+        "jumped|jump|jumping|leapt|leaped _ _ _ _ roof|wall|balcony|bridge|cliff|window|"
+        "height|tree|truck|bakkie|stage|garage|loft|rocks",
+        "landed|land|came _ _ _ _ head|neck|tailbone|coccyx _ _ _ pool|trampoline|rocks",
+        "trampoline _ _ _ _ _ landed|fell|flew|off|neck|head",
+        "tackled|tackle|tackling|speared|spear _ _ _ hard|heavily|badly|awkwardly|high|late",
+        "hard|heavy|high|late|big|spear|dangerous tackle|hit|collision",
+        "scrum _ _ collapsed|collapse|collapsing",
+        "collapsed|collapsing scrum",
+        "fell|fall|fallen|falling|came _ _ _ _ roof|scaffold|ladder|balcony|horse|building|truck",
+        "rolled|overturned|flipped _ _ _ _ car|bakkie|vehicle|quad|taxi|kombi",
+        "knocked|knocked-off|thrown _ off _ _ bike|bicycle|motorbike|scooter|horse",
+        "came|come off _ _ bike|bicycle|motorbike|scooter|horse|quad _ _ _ speed|fast|hard|road",
+        "accident _ _ _ _ highway|n1|n2|n3|freeway|speed|km/h|kmh|write-off|written",
+        "taxi|car|bakkie|truck|bus _ _ _ _ _ into _ us|me|our",
     ), level="emergency", benign=("chair", "bed", "couch", "step", "kerb", "curb"),
        note="major trauma"),
     Rule("trauma_broken_spine", ("trauma_fracture",), (
@@ -402,7 +451,8 @@ RULES: List[Rule] = [
         "night sweats|sweat|sweating",
         "sweating|sweat|sweats _ _ _ _ night|sheets|bed|pyjamas|pillow",
     ), benign=("bath", "shower", "weather", "pack", "packs", "patch", "water", "room",
-               "heat", "sun"), note="fever or chills"),
+               "heat", "sun", "normal"), resolved_after=FEVER_RESOLVED, normal_below=37.5,
+       note="fever or chills"),
     Rule("infection_flu", ("infection",), (
         "flu-like|fluish|flu",
         "flu like",
@@ -410,8 +460,8 @@ RULES: List[Rule] = [
        benign=("jab", "vaccine", "vaccination", "shot", "injection"), note="flu-like: fever?"),
     Rule("infection_unwell", ("infection",), (
         "very|really|extremely|seriously|terribly|super|so unwell|ill|sick|poorly",
-    ), level="emergency", benign_next=("of", "and tired"),
-       note="feeling very unwell"),
+    ), benign_next=("of", "and tired"),
+       note="feeling very unwell (emergency with a fever: levels.escalate)"),
     Rule("infection_risk", ("infection",), (
         "inject|injecting|injects|injected|shoot|shooting _ _ drugs|heroin|meth|up",
         "iv|intravenous drug|drugs",
@@ -435,6 +485,24 @@ RULES: List[Rule] = [
         "epidural",
         "lumbar puncture",
     ), note="recent spinal procedure"),
+    # ---- signs that only raise another flag's level (levels.escalate) ----
+    Rule("sign_limb_neuro", ("progressive_neuro_deficit",), (
+        f"{NUMB}|{WEAK}|numbness|weakness _ _ _ _ {LIMB}",
+        f"{LIMB} _ _ _ _ {NUMB}|{WEAK}|numbness|weakness",
+        "pins and needles",
+        f"{CAN_NOT} _ feel|move|lift _ _ _ {LIMB}",
+        f"lost|losing|no _ feeling|strength|power _ _ _ _ {LIMB}",
+    ), kind="sign", note="numbness, tingling or weakness in the arms or legs"),
+    Rule("sign_sepsis", ("infection",), (
+        "rigors|rigor",
+        "confused|confusion|disorientated|disoriented|delirious|muddled",
+        "not making sense",
+        "collapsed|collapsing|fainted|fainting",
+        "passed|passing|blacked|blacking out",
+        "shaking|shivering uncontrollably|violently",
+        "mottled|blotchy skin",
+        f"{CAN_NOT} _ stay awake",
+    ), kind="sign", note="signs of sepsis: rigors, new confusion, collapse"),
     # ---- severe unremitting pain ----
     Rule("severe_nothing_helps", ("severe_unremitting",), (
         "nothing|none _ _ _ _ _ help|helps|helped|helping|ease|eases|eased|easing|works|work|"
