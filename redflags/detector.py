@@ -266,10 +266,15 @@ class RedFlagDetector:
         asking = context.hypothetical(doc, norms, span)
         if asking:
             status, cue = "hypothetical", asking
-        elif other:
-            status, cue = "other_person", other
         elif negation:
             status, cue = "negated", negation
+        elif other and (past or status != "present" or any(
+                norm in OTHERS_PAST for norm in norms[bounds[0]:span.end])):
+            status, cue = "other_person", other
+        elif other:
+            # Someone's current symptom in a message to the practice is usually the patient's
+            # (the spec: when it is unclear whose it is, ask).
+            status, cue = "unsure", f"whose? ({other})"
         elif past and rule.history == "discount":
             status, cue = "historical", past
         elif past and rule.history == "ask" and status == "present":
@@ -288,6 +293,8 @@ class RedFlagDetector:
 
 
 RESOLVED_WINDOW = 8
+# "my dad had cancer", "my wife was ill": someone else's past, not the patient's present.
+OTHERS_PAST = {"had", "was", "were", "died", "passed", "used"}
 
 
 def _negated_inside(span: Span) -> bool:
