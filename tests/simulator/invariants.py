@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional
 
 from tests.simulator.personas import (CHECKLIST_QUESTIONS, OPEN_QUESTIONS, QUESTION_ANSWERS,
                                       level_at_least)
-from tests.simulator.runner import Conversation, distance_from_wish
+from tests.simulator.runner import Conversation, distance_from_wish, practice_today
 
 MAX_ASKS = 2
 DURATION_TOLERANCE = 0.15
@@ -164,7 +164,7 @@ def booked_at_wished_time(conversation: Conversation) -> Verdict:
                    if entry["id"] == slots.get("booking_slot")), None)
     if booked is None:
         return fail(f"booked {slots.get('booking_slot_label')!r}, not one of the times shown")
-    today = dt.date.today()
+    today = practice_today()
     start = dt.datetime.fromisoformat(booked["start"])
     distance = distance_from_wish(persona, start, today)
     if distance == 0:
@@ -219,7 +219,8 @@ def refusals_recorded(conversation: Conversation) -> Verdict:
     slots = conversation.final_slots
     skipped = set(slots.get("skipped_questions") or [])
     declined = set(slots.get("declined_safety_questions") or [])
-    missing = [f"{q} not in {'declined_safety_questions' if q in CHECKLIST_QUESTIONS else 'skipped_questions'}"
+    missing = [f"{q} not in declined_safety_questions" if q in CHECKLIST_QUESTIONS
+               else f"{q} not in skipped_questions"
                for q in sorted(conversation.refused_questions)
                if q not in (declined if q in CHECKLIST_QUESTIONS else skipped)]
     return fail("; ".join(missing)) if missing else PASS

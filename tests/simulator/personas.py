@@ -7,7 +7,7 @@ plan applies to the question the assistant asked.
 
 import datetime as dt
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 STYLES = (
@@ -162,7 +162,7 @@ class Persona:
     wrong_answer_turns: Tuple[int, ...] = ()  # turns answering a different question
     correction: Optional[Correction] = None
     # Open questions volunteered in the first message (all_in_one, out_of_order).
-    volunteered_first: Tuple[str, ...] = field(default=())
+    volunteered_first: Tuple[str, ...] = ()
 
     @property
     def expected_level(self) -> str:

@@ -35,7 +35,8 @@ LOCATIONS = {
                      "bra strap line", "in the middle of {my} spine"],
         "upper_back": ["upper back", "between {my} shoulder blades", "the top of {my} back",
                        "upper back, under {my} shoulder blade"],
-        "neck": ["{my} neck", "the back of {my} neck", "it's {my} neck", "neck, mostly on one side"],
+        "neck": ["{my} neck", "the back of {my} neck", "it's {my} neck",
+                 "neck, mostly on one side"],
     },
 }
 RADIATION = {

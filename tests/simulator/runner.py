@@ -8,8 +8,10 @@ an outcome: the booking offered, red-flag advice, a confirmed booking, or 40 tur
 
 import datetime as dt
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -17,6 +19,9 @@ from tests.simulator.personas import CHECKLIST_QUESTIONS, OPEN_QUESTIONS, Facts,
 from tests.simulator.phrasing import Speaker, button_number
 
 MAX_TURNS = 40
+PRACTICE_TIMEZONE = ZoneInfo("Africa/Johannesburg")
+# A patient who won't answer a question gives in after refusing it this often.
+REFUSAL_PATIENCE = 3
 # How often a patient asks for other times before taking the nearest one shown.
 MORE_TIMES_PATIENCE = 6
 BUTTON_WORDS = {  # an answer: words that mark its button
@@ -119,13 +124,19 @@ def bot_events_since_user(events: List[Dict]) -> List[Dict]:
 
 
 def _distance_hours(start: dt.datetime, day: dt.date, hours: Tuple[int, int]) -> float:
-    """0 inside the wished window, else hours from its nearest edge."""
-    window_start = dt.datetime.combine(day, dt.time(hours[0]), tzinfo=start.tzinfo)
-    window_end = dt.datetime.combine(day, dt.time(hours[1] - 1, 59), tzinfo=start.tzinfo)
+    """0 inside the wished window (practice time), else hours from its nearest edge."""
+    start = start.astimezone(PRACTICE_TIMEZONE)
+    window_start = dt.datetime.combine(day, dt.time(hours[0]), tzinfo=PRACTICE_TIMEZONE)
+    window_end = dt.datetime.combine(day, dt.time(hours[1] - 1, 59), tzinfo=PRACTICE_TIMEZONE)
     if window_start <= start <= window_end:
         return 0.0
     edge = window_start if start < window_start else window_end
     return abs((start - edge).total_seconds()) / 3600
+
+
+def practice_today() -> dt.date:
+    """Today where the practice is: what "Wednesday" means to the patient and the assistant."""
+    return dt.datetime.now(PRACTICE_TIMEZONE).date()
 
 
 def distance_from_wish(persona: Persona, start: dt.datetime, today: dt.date) -> float:
@@ -152,6 +163,8 @@ class PatientRun:
         self.first_answer_turn: Optional[int] = None  # when a correcting persona erred
         self.corrected = False
         self.more_times_asked = 0
+        self.refusals: Counter = Counter()
+        self.answers_given: Dict[str, List[str]] = {}  # per question, to reword a re-ask
         self.wish_said = False
         self.said_goodbye = False
         self.unprompted_turns = 0
@@ -178,7 +191,7 @@ class PatientRun:
         self.conversation.final_slots = tracker["slots"]
         self.conversation.events = tracker["events"]
         if self.persona.booking and self.free_starts:
-            day = self.persona.booking.preferred_day(dt.date.today())
+            day = self.persona.booking.preferred_day(practice_today())
             self.conversation.free_starts_near_wish = [
                 start for offset in range(-3, 8)
                 for start in self.free_starts(day + dt.timedelta(days=offset))]
@@ -220,7 +233,8 @@ class PatientRun:
             return self.opening()
         if question.utter == "utter_ask_red_flag_question":
             return (speaker.yes() if record.revealed_turn is not None else speaker.no()), "clarify"
-        if flag and record.revealed_turn is None and question.slot == flag.sign.checklist_question:
+        if flag and record.revealed_turn is None and question.slot \
+                and question.slot == flag.sign.checklist_question:
             record.revealed_turn = number
             return self._button_or(question, "yes", speaker.yes()), "answer"
         # A patient still holding back a red flag tells it at the latest when offered a
@@ -249,8 +263,7 @@ class PatientRun:
         if question.loop == "triage_form" and question.slot in OPEN_QUESTIONS:
             return self.answer_open_question(number, question)
         if question.loop == "triage_form" and question.slot in CHECKLIST_QUESTIONS:
-            if question.slot in persona.refused:
-                record.refused_questions.add(question.slot)
+            if self.refuses(question.slot):
                 return speaker.refusal(), "refusal"
             return self._button_or(question, "no", speaker.no()), "answer"
         if question.utter == "utter_triage_summary":
@@ -299,6 +312,18 @@ class PatientRun:
             record.revealed_turn = 0
         return ". ".join(parts), "opening"
 
+    def refuses(self, question: str) -> bool:
+        """Whether the patient refuses this question now; after REFUSAL_PATIENCE refusals
+        they give in and answer, and the question no longer counts as refused."""
+        if question not in self.persona.refused:
+            return False
+        self.refusals[question] += 1
+        if self.refusals[question] > REFUSAL_PATIENCE:
+            self.conversation.refused_questions.discard(question)
+            return False
+        self.conversation.refused_questions.add(question)
+        return True
+
     def complain(self) -> str:
         if self.persona.facts.pain_location == "neck":
             self._stated("pain_location")
@@ -330,8 +355,7 @@ class PatientRun:
                 and record.revealed_turn is None:
             record.revealed_turn = number  # "nothing eases it" is the red flag itself
             return speaker.red_flag(), "answer"
-        if slot in persona.refused:
-            record.refused_questions.add(slot)
+        if self.refuses(slot):
             return speaker.refusal(), "refusal"
         if self.pending_wrong_turns and number >= self.pending_wrong_turns[0]:
             other = [q for q in OPEN_QUESTIONS if q != slot and q not in record.stated
@@ -347,17 +371,38 @@ class PatientRun:
                 .stated_value(slot)
             return speaker.answer(slot, correction.first_answer), "answer"
         self._stated(slot)
+        return self.reworded(slot, question, lambda: self.first_answer(question)), "answer"
+
+    def first_answer(self, question: Question) -> str:
+        persona, record, slot = self.persona, self.conversation, question.slot
         fact = getattr(persona.facts, slot, None)
         text = self._button_or(question, fact, "") if isinstance(fact, str) else ""
         if text:
-            return text, "answer"
+            return text
         if persona.style == "out_of_order" and self.rng.random() < 0.5:
             extra = [q for q in OPEN_QUESTIONS if q not in record.stated
                      and q not in persona.refused]
             if extra:
                 self._stated(extra[0])
-                return speaker.facts_together([slot, extra[0]]), "answer"
-        return speaker.answer(slot), "answer"
+                return self.speaker.facts_together([slot, extra[0]])
+        return self.speaker.answer(slot)
+
+    def reworded(self, slot: str, question: Question, first: Callable[[], str]) -> str:
+        """Asked again, people say it another way, and the third time they tap the button."""
+        given = self.answers_given.setdefault(slot, [])
+        fact = getattr(self.persona.facts, slot, None)
+        button = next((b["payload"] for b in question.buttons if isinstance(fact, str) and any(
+            word in f"{b.get('payload', '')} {b.get('title', '')}".lower()
+            for word in BUTTON_WORDS.get(fact, []))), None)
+        if len(given) >= 2 and button:
+            text = button
+        elif given:
+            candidates = [self.speaker.answer(slot) for _ in range(6)]
+            text = next((c for c in candidates if c not in given), candidates[0])
+        else:
+            text = first()
+        given.append(text)
+        return text
 
     def booking_answer(self, question: Question, slots: Dict) -> Tuple[str, str]:
         speaker, persona = self.speaker, self.persona
@@ -367,7 +412,7 @@ class PatientRun:
             if not self.wish_said or not offered:
                 self.wish_said = True
                 return speaker.preferred_time(), "booking"
-            today = dt.date.today()
+            today = practice_today()
             ranked = sorted(offered, key=lambda entry: distance_from_wish(
                 persona, dt.datetime.fromisoformat(entry["start"]), today))
             best = ranked[0]
