@@ -90,6 +90,9 @@ SEVERITY = {
     "plain": ["{n}", "about a {n}", "{n} out of 10", "at its worst {n}", "I'd say {n}", "{w}",
               "{n}/10 on a bad day", "probably a {n}"],
 }
+SEVERITY_AMONG_OTHERS = ["pain about {n}/10", "{n} out of 10 at its worst", "I'd rate it a {n}/10"]
+DESK_HOURS_AMONG_OTHERS = ["{I} sit about {n} hours a day", "{n} hours a day at a desk",
+                           "{I'm} at {my} laptop {n} hours a day"]
 EASES = {"lying_down": "lying down", "hot_shower": "a hot shower", "walking": "walking",
          "heat_pad": "a heat pad", "stretching": "stretching", "painkillers": "Myprodol",
          "moving": "moving around", "nothing": "nothing"}
@@ -330,14 +333,25 @@ class Speaker:
                                 sport=SPORTS[f.sport])
         raise ValueError(f"no wording for {question}")
 
+    def fact_among_others(self, question: str) -> str:
+        f = self.persona.facts
+        if question == "severity":
+            return self._person(self._pick(SEVERITY_AMONG_OTHERS), **self._number(f.severity))
+        if question == "desk_hours" and f.desk_hours:
+            return self._person(self._pick(DESK_HOURS_AMONG_OTHERS), **self._number(f.desk_hours))
+        return self.fact(question)
+
     def answer(self, question: str, value: Optional[object] = None) -> str:
         return self.voiced(self._padded(self.fact(question, value)))
 
     def facts_together(self, questions: Sequence[str]) -> str:
-        """Several facts in one message, as people write them."""
-        parts = [self.fact(q) for q in questions]
-        joiner = self._pick([". ", ", ", " and ", ". Also "])
-        return self.voiced(self._padded(joiner.join(parts)))
+        """Several facts in one message, as people write them: a number among other facts
+        says what it counts ("pain 7/10", not a bare "7")."""
+        parts = [self.fact_among_others(q) for q in questions]
+        text = parts[0]
+        for part in parts[1:]:
+            text += self._pick([". ", ", ", ", ", " and ", ". Also "]) + part
+        return self.voiced(self._padded(text))
 
     # --- everything else a patient says ---
     def greeting(self) -> str:

@@ -265,7 +265,8 @@ class PatientRun:
         if question.loop == "triage_form" and question.slot in CHECKLIST_QUESTIONS:
             if self.refuses(question.slot):
                 return speaker.refusal(), "refusal"
-            return self._button_or(question, "no", speaker.no()), "answer"
+            return self.reworded(question, "no", speaker.no,
+                                 lambda: self._button_or(question, "no", speaker.no())), "answer"
         if question.utter == "utter_triage_summary":
             return self._button_or(question, "yes", speaker.summary_yes()), "answer"
         if question.utter == "utter_offer_booking":
@@ -305,6 +306,9 @@ class PatientRun:
             parts.append(speaker.facts_together(persona.volunteered_first))
             for question in persona.volunteered_first:
                 self._stated(question)
+            if persona.red_flag and persona.red_flag.sign.family == "severe_unremitting" \
+                    and "eases_worsens" in persona.volunteered_first:
+                record.revealed_turn = 0  # "nothing helps" is the red flag itself
         elif persona.writer.for_someone_else or not parts or self.rng.random() < 0.6:
             parts.append(self.complain())
         if persona.red_flag and persona.red_flag.reveal_turn == 0:
@@ -371,7 +375,9 @@ class PatientRun:
                 .stated_value(slot)
             return speaker.answer(slot, correction.first_answer), "answer"
         self._stated(slot)
-        return self.reworded(slot, question, lambda: self.first_answer(question)), "answer"
+        return self.reworded(question, getattr(persona.facts, slot, None),
+                             lambda: speaker.answer(slot),
+                             lambda: self.first_answer(question)), "answer"
 
     def first_answer(self, question: Question) -> str:
         persona, record, slot = self.persona, self.conversation, question.slot
@@ -387,17 +393,19 @@ class PatientRun:
                 return self.speaker.facts_together([slot, extra[0]])
         return self.speaker.answer(slot)
 
-    def reworded(self, slot: str, question: Question, first: Callable[[], str]) -> str:
-        """Asked again, people say it another way, and the third time they tap the button."""
-        given = self.answers_given.setdefault(slot, [])
-        fact = getattr(self.persona.facts, slot, None)
-        button = next((b["payload"] for b in question.buttons if isinstance(fact, str) and any(
+    def reworded(self, question: Question, answer: Any, words: Callable[[], str],
+                 first: Callable[[], str]) -> str:
+        """Asked again, people say it another way, and the third time they tap the button.
+
+        answer: the value whose button fits (a fact or "yes"/"no"); words: a fresh wording."""
+        given = self.answers_given.setdefault(question.slot, [])
+        button = next((b["payload"] for b in question.buttons if isinstance(answer, str) and any(
             word in f"{b.get('payload', '')} {b.get('title', '')}".lower()
-            for word in BUTTON_WORDS.get(fact, []))), None)
+            for word in BUTTON_WORDS.get(answer, []))), None)
         if len(given) >= 2 and button:
             text = button
         elif given:
-            candidates = [self.speaker.answer(slot) for _ in range(6)]
+            candidates = [words() for _ in range(6)]
             text = next((c for c in candidates if c not in given), candidates[0])
         else:
             text = first()
