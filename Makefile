@@ -24,7 +24,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWa
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup train run test validate story-test pytest eval eval-conversations eval-safety shell clean \
-	browser fonts user purge bench audit
+	browser fonts user purge bench audit simulate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -140,6 +140,9 @@ purge: $(INSTALLED) ## Retention: make purge DAYS=365 lists old conversations; a
 	$(PY) -m reception.purge $(if $(DAYS),--days $(DAYS)) $(if $(APPLY),--apply)
 bench: $(MODEL) ## Load benchmark: triage conversations at concurrency 1/10/50 vs a stock rasa init bot
 	$(PY) -m scripts.bench
+
+simulate: $(MODEL) ## Simulated patients against the real servers: make simulate N=2000 [SEED=1]
+	$(PY) -m tests.simulator --n $(or $(N),200) --seed $(or $(SEED),1) --concurrency $(or $(CONCURRENCY),4)
 
 AUDIT_VENV := /tmp/pip-audit-venv
 audit: ## pip-audit over constraints.txt, from a throwaway venv (needs PyPI's JSON API or OSV)
