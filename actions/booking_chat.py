@@ -24,8 +24,9 @@ from actions.booking import (BackendUnavailable, BookingError, BookingNotFound,
 from actions.booking_choice import (find_reference, interpret_choice, manage_choice,
                                     slot_label)
 from actions.callbacks import name_answer, normalise_phone, phone_answer, save_callback
+from actions.parsing import asks_to_book, parse_yes_no
 from actions.triage import (CHECKLIST_SLOTS, RED_FLAG_INTENTS, TRIAGE_SLOTS, answering_a_message,
-                             slots_set_since_user_message)
+                             slots_set_since_user_message, times_asked)
 
 logger = logging.getLogger(__name__)
 
@@ -292,6 +293,13 @@ class BookingFormRules:
                 return []
             return [SlotSet(name, value) for name, value
                     in validate_slot_choice(text, tracker, dispatcher).items()]
+        if requested in ("booking_consent", "booking_confirmed") and \
+                requested not in slots_set_since_user_message(tracker):
+            # "yes book me in" at "Shall I book it?" is a yes, not a new booking request.
+            text = tracker.latest_message.get("text") or ""
+            said = True if intent == "request_booking" else parse_yes_no(text)
+            if said is not None:
+                return [SlotSet(requested, said)]
         if requested not in self.digression_slots \
                 or requested in slots_set_since_user_message(tracker):
             return None
@@ -341,6 +349,11 @@ class ValidateBookingForm(BookingFormRules, FormValidationAction):
             checked = validate_email(found.group(0) if found else text.strip(),
                                      check_deliverability=False)
         except EmailNotValidError:
+            if times_asked(tracker, "booking_email", "booking_form",
+                           since="action_start_booking") >= 2:
+                # Asked twice already: the booking goes on without it.
+                dispatcher.utter_message(response="utter_email_left_out")
+                return {"booking_email": NO_EMAIL}
             dispatcher.utter_message(response="utter_invalid_email")
             return {"booking_email": None}
         return {"booking_email": checked.normalized}
@@ -448,6 +461,9 @@ class ActionStartManageBooking(Action):
                   domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         known = {"manage_reference": find_reference(text), "manage_choice": manage_choice(text)}
+        if known["manage_reference"] is None and asks_to_book(text):
+            # "can we skip this and make a booking?": a new booking, not an existing one.
+            return [FollowupAction("action_start_booking")]
         return clear(tracker, [s for s in MANAGE_SLOTS if s not in known]) + [
             SlotSet(name, value) for name, value in known.items()
             if value is not None or tracker.get_slot(name) is not None] + [

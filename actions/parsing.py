@@ -45,6 +45,7 @@ __all__ = [
     "parse_eases_worsens",
     "parse_yes_no",
     "asks_to_book",
+    "is_correction",
 ]
 
 logger = logging.getLogger(__name__)
@@ -249,7 +250,8 @@ def parse_pain_location(text: str) -> str | None:
 
 _LIMBS = _table({
     "leg": (
-        "leg", "thigh", "calf", "calves", "knee", "shin", "ankle", "foot", "feet", "toe",
+        "leg", "thigh", "calf", "calves", "knee", "shin", "ankle", "foot",
+        "(?<!on my )(?<!on our )feet", "toe",
         "hamstring", "buttock", "glute", "(?<!above my )(?<!above the )bum", "hip",
         "sciatica", "sciatic",
     ),
@@ -760,7 +762,8 @@ _WRITING_FOR = re.compile(
     rf"|\bfor my\s+(?P<rel4>{_RELATION_WORD})\b(?=[^.?!]*\b(?:he|she|his|her|they)\b)"
 )
 _AGE = re.compile(
-    r"\b(?:i'm|i am|he's|he is|she's|she is|they're|they are|aged?|age:?)\s+(?P<a>\d{1,3})\b"
+    r"\b(?:i'm|i am|he's|he is|she's|she is|they're|they are|who is|who's|aged?|age:?)\s+"
+    r"(?P<a>\d{1,3})\b"
     r"(?!\s*(?:hours?|h|weeks?|days?|months?|%|/|kg|km|minutes?|times?|out of|on|x))"
     r"|\b(?P<b>\d{1,3})\s*(?:years?|y)\s*old\b|\b(?P<c>\d{1,3})\s*y/?o\b"
 )
@@ -847,6 +850,7 @@ def parse_yes_no(text: str) -> bool | None:
 
 
 _BOOKING_REQUEST = re.compile(
+    r"\b(?:make|get) (?:a|an|me a) (?:new )?(?:booking|appointment)\b|"
     r"\b(?:can|could|may) (?:i|we|you) (?:\w+ )?(?:book|make an appointment|get an appointment|"
     r"see (?:a|the|someone|somebody))|\b(?:i'?d|i would|we'?d|want to|wanna|like to|need to|"
     r"please) (?:\w+ )?(?:book|make an appointment|get an appointment)|\bbook (?:me|him|her|them|"
@@ -856,3 +860,13 @@ _BOOKING_REQUEST = re.compile(
 def asks_to_book(text: str) -> bool:
     """A request to book inside a longer message ("... can I book her in?")."""
     return bool(_BOOKING_REQUEST.search(normalise(text)))
+
+
+_CORRECTION = re.compile(
+    r"\b(?:actually|i meant|i mean|correction|sorry,? (?:it'?s|it is|i meant)|no wait|"
+    r"let me correct|not \d+(?:\.\d+)?\b|more like|rather)\b")
+
+
+def is_correction(text: str) -> bool:
+    """The patient corrects an earlier answer ("actually it's 4 weeks, not 2")."""
+    return bool(_CORRECTION.search(normalise(text)))

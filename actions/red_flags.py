@@ -8,7 +8,7 @@ path found it. `red_flags` only grows and `triage_level` only goes up.
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from redflags.levels import FLAG_LEVELS, FLAG_SOURCES, LEVEL_ORDER, combined_level, max_level
@@ -138,4 +138,10 @@ class ActionClearRedFlagQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        return clarifying_answer(tracker, False)
+        events = clarifying_answer(tracker, False)
+        if not tracker.active_loop_name and tracker.get_slot("triage_level") is None \
+                and tracker.get_slot("booking_status") is None:
+            # Asked before any triage question: the conversation goes on with the questions.
+            dispatcher.utter_message(response="utter_red_flag_cleared")
+            events.append(FollowupAction("triage_form"))
+        return events

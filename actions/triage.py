@@ -56,6 +56,9 @@ SKIP_INTENTS = {"dont_know", "refuse_answer"}
 # Replies to being asked, never a description of what eases the pain or of anything else.
 REPLY_INTENTS = {"affirm", "deny", "dont_know", "refuse_answer", "thank", "greet"}
 MAX_ASKS = 2
+# Facts a message may give unasked, read from every message.
+VOLUNTEERED = ("pain_location", "pain_radiates", "onset", "duration_weeks", "severity",
+               "desk_hours", "training_change")
 # Below this confidence a "question" may really be an answer the classifier misread
 # ("I don't exercise" as an FAQ); the parsers then get the first word.
 DIGRESSION_CONFIDENCE = 0.8
@@ -97,6 +100,9 @@ def _answer_to_requested(requested: Text, text: Text, intent: Text,
     if requested == "eases_worsens":
         if intent in REPLY_INTENTS or not parsing.is_real_answer(text):
             return {}
+        if not parsing.parse_eases_worsens(text) and any(
+                _parsed(slot, text, answering=False, today=today) for slot in VOLUNTEERED):
+            return {}  # "it's 4 weeks, not 2": an answer to another question
         return {"eases_worsens": parsing.normalise(text)[:MAX_FREE_TEXT]}
     return _parsed(requested, text, answering=True, today=today)
 
@@ -166,12 +172,11 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
                 f"checklist:{requested}", text)]))
 
     if intent in MAY_VOLUNTEER:
-        for slot in ("pain_location", "pain_radiates", "onset", "duration_weeks",
-                     "severity", "desk_hours", "training_change"):
+        for slot in VOLUNTEERED:
             if slot == requested:
                 continue
             found = _parsed(slot, text, answering=False, today=today)
-            may_replace = correcting or intent == "correct_info"
+            may_replace = correcting or intent == "correct_info" or parsing.is_correction(text)
             if slot in found and (slots.get(slot) is None or may_replace):
                 updates.update({k: v for k, v in found.items() if k not in updates})
         if slots.get("onset") and not slots.get("onset_activity") and requested != "onset" \
@@ -234,14 +239,15 @@ def answering_a_message(tracker: Tracker) -> bool:
     return len(actions) > 1 and actions[1] == "action_listen"
 
 
-def times_asked(tracker: Tracker, slot: Text) -> int:
+def times_asked(tracker: Tracker, slot: Text, form: Text = FORM,
+                since: Text = "action_start_over") -> int:
     """How often the form has asked for this slot since the questions (re)started."""
     asked = 0
     for event in reversed(tracker.events):
-        if event.get("event") == "action" and event.get("name") == "action_start_over":
+        if event.get("event") == "action" and event.get("name") == since:
             break
         if event.get("event") == "bot" and (event.get("metadata") or {}).get(
-                "utter_action") == f"utter_ask_{FORM}_{slot}":
+                "utter_action") == f"utter_ask_{form}_{slot}":
             asked += 1
     return asked
 

@@ -117,8 +117,10 @@ class SpellingFixer:
     OMISSION_MIN_LENGTH = 4  # "fevr" -> "fever"
     SUBSTITUTION_MIN_LENGTH = 8
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
+    def __init__(self, vocabulary: Iterable[str], correct_words: Iterable[str] = ()) -> None:
         self.vocabulary = {w for w in vocabulary if len(w) >= self.OMISSION_MIN_LENGTH}
+        # Real words are never "fixed": "five" is not a slip of "fiver" (fever).
+        self.correct_words = set(correct_words) - self.vocabulary
         self._by_deletion: Dict[str, str] = {}
         for word in sorted(self.vocabulary):
             for variant in self._deletions(word):
@@ -130,7 +132,7 @@ class SpellingFixer:
         return [word[:i] + word[i + 1:] for i in range(len(word))]
 
     def _fix(self, token: str) -> str:
-        if token in self.vocabulary or not token.isalpha():
+        if token in self.vocabulary or token in self.correct_words or not token.isalpha():
             return token
         if len(token) >= self.OMISSION_MIN_LENGTH and token in self._by_deletion:
             return self._by_deletion[token]  # one letter left out
@@ -156,7 +158,7 @@ class RedFlagDetector:
     def __init__(self) -> None:
         self.nlp = spacy.blank("en")
         self.nlp.add_pipe("sentencizer")
-        self.speller = SpellingFixer(_vocabulary())
+        self.speller = SpellingFixer(_vocabulary(), self.nlp.Defaults.stop_words)
         self.matcher = Matcher(self.nlp.vocab)
         # One matcher key per pattern ("rule#3"), so a match's alignment tells which of
         # its tokens filled a `_` wildcard slot.

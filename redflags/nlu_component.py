@@ -168,6 +168,7 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         examples = learned.load_labelled_files(config["corpus"])
         examples += learned.nlu_negatives(
             (m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples)
+        examples += learned.ordinary_complaints()
 
         self.asking = learned.train(
             examples, rules_gate=lambda text: learned.gate(detect(text)),

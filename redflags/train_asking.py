@@ -26,6 +26,7 @@ def fit(corpus: Sequence[str], nlu_dir: str, max_false_ask: float,
         detector: Optional[RedFlagDetector] = None) -> learned.AskingModel:
     examples: List[learned.Example] = learned.load_labelled_files(corpus)
     examples += learned.nlu_negatives(learned.nlu_pairs_from_files(nlu_dir))
+    examples += learned.ordinary_complaints()
     detector = detector or RedFlagDetector()
     return learned.train(examples, rules_gate=rules_gate_with(detector),
                          max_false_ask=max_false_ask)

@@ -418,3 +418,16 @@ def test_a_relative_books_for_the_patient_as_the_contact(assistant):
     assert len(times) == 3
     assert "her name and surname" in choose(assistant, sender, times[0][1])
     assert "as the contact person" in assistant.texts(sender, "Grace Dlamini")
+
+
+@pytest.mark.parametrize("yes", ["yes book me in", "please book it"])
+def test_yes_book_me_in_at_the_confirmation_books_the_chosen_time(assistant, yes):
+    sender = assistant.new_sender()
+    times = start_booking(assistant, sender)
+    choose(assistant, sender, times[0][1])
+    give_details(assistant, sender)
+    confirmed = assistant.texts(sender, yes)
+    assert "You're booked" in confirmed, confirmed
+    booked = rows(assistant, "select status from bookings where conversation_id = :c", c=sender)
+    assert [row["status"] for row in booked] == ["confirmed"]
+    assert assistant.slots(sender)["booking_slot"] == times[0][1]

@@ -3,6 +3,7 @@ page in the practice's look with the emergency notice, a conversation over socke
 buttons, and the same conversation after a reload. Screenshots go to tests/screenshots/."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -108,7 +109,8 @@ def test_the_chat_page_runs_a_conversation_with_buttons_across_a_reload(assistan
         bot_says(page, next_question).to_be_visible(timeout=REPLY_TIMEOUT_MS)
     for next_question in ["pins and needles", "leg getting weaker", "fever or chills",
                           "ever had cancer", "serious fall", "chest pain", "Is that right?"]:
-        page.locator(".rw-reply").filter(has_text="No").last.click()
+        # Exactly "No": "Rather not say" also contains the letters.
+        page.locator(".rw-reply").filter(has_text=re.compile(r"^No$")).last.click()
         bot_says(page, next_question).to_be_visible(timeout=REPLY_TIMEOUT_MS)
     page.locator(".rw-reply").filter(has_text="Yes, that's right").last.click()
     bot_says(page, "Would you like to book an assessment?").to_be_visible(timeout=REPLY_TIMEOUT_MS)

@@ -139,3 +139,9 @@ def test_junk_never_raises(junk):
 def test_a_flag_late_in_a_very_long_message_is_found():
     story = "my back has been stiff after gardening and long drives. " * 200
     assert detect(story + "Today I wet myself.").flags == ["cauda_equina"]
+
+
+@pytest.mark.parametrize("text", ["five wks", "hey five days", "five hours or so"])
+def test_real_words_are_not_taken_for_misspelt_red_flag_words(text):
+    result = detect(text)
+    assert result.flags == [] and result.unsure_flags == []

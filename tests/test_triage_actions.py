@@ -253,3 +253,10 @@ def test_what_they_were_doing_after_saying_how_it_started_is_kept():
                       requested="duration_weeks")
     assert updates["onset_activity"] == "picking up my toddler"
     assert "duration_weeks" not in updates
+
+
+def test_a_correction_said_in_passing_replaces_the_old_answer():
+    updates = extract("oh sorry, it's 4 weeks not 2", slots={"duration_weeks": 2.0},
+                      requested="eases_worsens")
+    assert updates["duration_weeks"] == 4 and updates["corrected_slots"] == ["duration_weeks"]
+    assert "eases_worsens" not in updates

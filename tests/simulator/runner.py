@@ -175,7 +175,7 @@ class PatientRun:
         for number in range(MAX_TURNS):
             question = current_question(tracker)
             message = self.next_message(number, question, tracker["slots"])
-            status, replies = self._send(message[0])
+            status, replies = self._send(self._as_delivered(message[0], question))
             tracker = self.assistant.tracker(self.conversation.sender)
             self.conversation.turns.append(Turn(
                 number, question, message[0], message[1], status, replies,
@@ -196,6 +196,15 @@ class PatientRun:
                 start for offset in range(-3, 8)
                 for start in self.free_starts(day + dt.timedelta(days=offset))]
         return self.conversation
+
+    def _as_delivered(self, text: str, question: Question) -> str:
+        """A numbered WhatsApp reply as the Twilio connector hands it on: the button's
+        payload (the connector's own mapping is tested in tests/test_whatsapp_channels.py)."""
+        if self.persona.style == "whatsapp_numbers" and text.strip().isdecimal():
+            number = int(text.strip())
+            if 1 <= number <= len(question.buttons):
+                return question.buttons[number - 1]["payload"]
+        return text
 
     def _send(self, text: str) -> Tuple[int, List[Dict]]:
         try:
