@@ -118,7 +118,7 @@ _TOLD_BY_RELATIVE = {
 
 # Made from other examples: trained on, never validated on (it would make the false-ask
 # budget look roomier than real messages are).
-AUGMENTED = "relative-variant:"
+AUGMENTED = "augmented:"
 
 
 def ordinary_complaints() -> List[Example]:
