@@ -706,16 +706,23 @@ def _nearest_sport(sports: list[_Mention], start: int, end: int) -> str | None:
     return nearest.key.replace("_", " ")
 
 
+_EXERCISE = re.compile(r"\b(?:train\w*|exercis\w*|gym|work(?:ing)? out|workouts?|sports?|"
+                       r"fitness|active|activity|activities)\b")
+
+
 @_never_raise
-def parse_training_change(text: str) -> tuple[str, str | None] | None:
+def parse_training_change(text: str, answering: bool = True) -> tuple[str, str | None] | None:
     """Recent change in training: ("increased"|"decreased"|"unchanged"|"not_training", sport).
 
     The sport is the one named nearest the deciding phrase, canonicalised
     ("comrades" -> "running"); None for "not_training" or when none is named.
-    A negated rise or fall ("haven't increased anything") counts as unchanged.
+    A negated rise or fall ("haven't increased anything") counts as unchanged. Unasked
+    (``answering`` false), only a message about exercise or a sport counts.
     """
     t = normalise(text)
     sports = _mentions(t, _SPORTS)
+    if not answering and not sports and not _EXERCISE.search(t):
+        return None  # unasked, "since I started working from home" is not about training
     votes: dict[str, tuple[int, int]] = {}
     for cue in _mentions(t, _TRAINING_CUES):
         key = cue.key

@@ -85,7 +85,8 @@ def _parsed(slot: Text, text: Text, answering: bool, today: datetime.date) -> Di
         "severity": lambda: {"severity": parsing.parse_severity(text, answering=answering)},
         "desk_hours": lambda: {"desk_hours": parsing.parse_desk_hours(text, answering=answering)},
         "training_change": lambda: _pair(
-            parsing.parse_training_change(text), "training_change", "training_activity"),
+            parsing.parse_training_change(text, answering=answering), "training_change",
+            "training_activity"),
     }
     if slot not in parsers:
         return {}

@@ -447,3 +447,11 @@ def test_what_eases_or_worsens_volunteered_unasked():
     assert parsing.parse_eases_worsens("it's mostly when I look down at my laptop")
     assert parsing.parse_eases_worsens("my lower back is sore") is None
     assert parsing.parse_eases_worsens("yes please") is None
+
+
+def test_general_words_are_training_only_when_asked_or_about_exercise():
+    assert parsing.parse_training_change(
+        "it came on gradually since i started working from home", answering=False) is None
+    assert parsing.parse_training_change("I started running more", answering=False) == \
+        ("increased", "running")
+    assert parsing.parse_training_change("no change", answering=True) == ("unchanged", None)
