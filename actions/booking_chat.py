@@ -275,14 +275,6 @@ class BookingFormRules:
         if not answering_a_message(tracker):
             return None
         requested = tracker.get_slot("requested_slot")
-        if self.name() == "validate_booking_form" and BOOKING_STATE_QUESTION.search(
-                tracker.latest_message.get("text") or ""):
-            # "wait... am I booked?": answered from the booking, then the same question again.
-            dispatcher.utter_message(response="utter_booking_not_yet_confirmed")
-            # Not the answer to the question asked (a name typed as text, say).
-            return [SlotSet("booking_status", tracker.get_slot("booking_status"))] + [
-                SlotSet(name, None) for name in slots_set_since_user_message(tracker)
-                if name == requested]
         if requested == "booking_slot":
             button = next(tracker.get_latest_entity_values("booking_slot"), None)
             text = button or tracker.latest_message.get("text") or ""
@@ -318,6 +310,20 @@ class BookingFormRules:
 class ValidateBookingForm(BookingFormRules, FormValidationAction):
     def name(self) -> Text:
         return "validate_booking_form"
+
+    def answer_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: DomainDict) -> Optional[List[EventType]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent not in RED_FLAG_INTENTS and answering_a_message(tracker) and \
+                BOOKING_STATE_QUESTION.search(tracker.latest_message.get("text") or ""):
+            # "wait... am I booked?": answered from the booking, then the same question again.
+            dispatcher.utter_message(response="utter_booking_not_yet_confirmed")
+            # Not the answer to the question asked (a name typed as text, say).
+            requested = tracker.get_slot("requested_slot")
+            return [SlotSet("booking_status", tracker.get_slot("booking_status"))] + [
+                SlotSet(name, None) for name in slots_set_since_user_message(tracker)
+                if name == requested]
+        return super().answer_events(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:

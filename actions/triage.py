@@ -173,11 +173,11 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
                 f"checklist:{requested}", text)]))
 
     if intent in MAY_VOLUNTEER:
+        may_replace = correcting or intent == "correct_info" or parsing.is_correction(text)
         for slot in VOLUNTEERED:
             if slot == requested:
                 continue
             found = _parsed(slot, text, answering=False, today=today)
-            may_replace = correcting or intent == "correct_info" or parsing.is_correction(text)
             if slot in found and (slots.get(slot) is None or may_replace):
                 updates.update({k: v for k, v in found.items() if k not in updates})
         if slots.get("onset") and not slots.get("onset_activity") and requested != "onset" \
@@ -312,8 +312,9 @@ class ValidateTriageForm(FormValidationAction):
         answered = requested in set_this_turn
         if name in RED_FLAG_INTENTS:
             raise ActionExecutionRejection(self.name(), "a red flag comes before the questions")
-        typed = parsing.parse_yes_no(tracker.latest_message.get("text") or "")
-        if tracker.get_slot("awaiting_red_flag_answer") and not clarifying and typed is not None:
+        typed = parsing.parse_yes_no(tracker.latest_message.get("text") or "") \
+            if tracker.get_slot("awaiting_red_flag_answer") and not clarifying else None
+        if typed is not None:
             # A typed yes or no to the clarifying question the classifier did not read as one.
             answered_events = clarifying_answer(tracker, typed)
             tracker.add_slots(answered_events)

@@ -10,7 +10,6 @@ and every miss with its transcript in the report file. Never tune on the frozen 
 
 import argparse
 import json
-import os
 import secrets
 import tempfile
 from collections import Counter
@@ -20,8 +19,8 @@ from typing import Any, Dict, List, Optional
 import requests
 import yaml
 
-from scripts.stack import MODEL, ROOT, start_actions, start_rasa, stop, wait_until_up
-from scripts.wait_for_port import free_port
+from scripts.stack import ROOT, local_stack
+from tests.conftest import Assistant
 
 DEFAULT_SCRIPTS = ROOT / "tests" / "holdout" / "triage_scripts_frozen.yml"
 MAX_TURNS = 40
@@ -31,23 +30,6 @@ ANSWER_KEYS = {
     "desk_hours": "desk_hours", "training_change": "training_change",
 }
 LEVELS = {"routine": 0, "urgent": 1, "emergency": 2}
-
-
-class Client:
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-
-    def say(self, sender: str, text: str) -> List[Dict]:
-        response = requests.post(f"{self.url}/webhooks/rest/webhook",
-                                 json={"sender": sender, "message": text}, timeout=60)
-        response.raise_for_status()
-        return response.json()
-
-    def tracker(self, sender: str) -> Dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
-                                params={"token": self.token}, timeout=30)
-        response.raise_for_status()
-        return response.json()
 
 
 def outcome_of(tracker: Dict) -> Optional[str]:
@@ -79,7 +61,7 @@ def next_answer(script: Dict, tracker: Dict, replies: List[Dict]) -> Optional[st
     return str(answers.get("booking") or "yes please, can I book?")
 
 
-def run_script(client: Client, script: Dict) -> Dict[str, Any]:
+def run_script(client: Assistant, script: Dict) -> Dict[str, Any]:
     sender = f"eval-{script['id']}-{secrets.token_hex(4)}"
     transcript: List[str] = []
     escalated_at: Optional[int] = None
@@ -152,24 +134,11 @@ def main() -> None:
     args = parser.parse_args()
     scripts = yaml.safe_load(Path(args.scripts).read_text())["conversations"]
 
-    workdir = Path(tempfile.mkdtemp(prefix="eval-conversations-"))
-    rasa_port, action_port = free_port(), free_port()
-    token = secrets.token_hex(16)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ACTION_PORT": str(action_port),
-           "TRACKER_DB": str(workdir / "tracker.db"),
-           "PRACTICE_DB_URL": f"sqlite:///{workdir / 'practice.db'}",
-           "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    actions = start_actions(action_port, env, workdir / "actions.log")
-    rasa = start_rasa(rasa_port, token, "endpoints.yml", env, workdir / "rasa.log")
-    try:
-        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, workdir / "actions.log")
-        wait_until_up(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa,
-                      workdir / "rasa.log")
-        client = Client(f"http://127.0.0.1:{rasa_port}", token)
+    with tempfile.TemporaryDirectory(prefix="eval-conversations-") as workdir, \
+            local_stack(Path(workdir)) as stack:
+        client = Assistant(stack.url, stack.token, stack.env["PRACTICE_DB_URL"])
         results = [(script, judge(script, run := run_script(client, script)), run)
                    for script in scripts]
-    finally:
-        stop(rasa, actions)
 
     by_outcome, right_by_outcome, fact_total, fact_right = Counter(), Counter(), Counter(), Counter()
     lines: List[str] = []

@@ -1,11 +1,15 @@
 """Starting the assistant's processes for the scale-out tests and `make bench`: the action
 server and Rasa servers (as Procfile starts them), in the production profile or the default."""
 
+import contextlib
 import os
+import secrets
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Iterator, NamedTuple
+
+from scripts.wait_for_port import free_port
 
 import requests
 
@@ -40,6 +44,42 @@ def production_env(database: ThrowawayPostgres, db_name: str, redis_prefix: str,
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
+
+
+def local_env(action_port: int, workdir: Path) -> Dict[str, str]:
+    """The environment of the embedded profile (`make run`), with its data under `workdir`."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ACTION_PORT": str(action_port),
+        "TRACKER_DB": str(workdir / "tracker.db"),
+        "PRACTICE_DB_URL": f"sqlite:///{workdir / 'practice.db'}",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+
+
+class LocalStack(NamedTuple):
+    url: str
+    token: str
+    env: Dict[str, str]
+
+
+@contextlib.contextmanager
+def local_stack(workdir: Path) -> Iterator[LocalStack]:
+    """The action server and a Rasa server on free ports, stopped afterwards."""
+    rasa_port, action_port = free_port(), free_port()
+    token = secrets.token_hex(16)  # never starts with "-", which the CLI would read as an option
+    env = local_env(action_port, workdir)
+    actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    actions = start_actions(action_port, env, actions_log)
+    rasa = start_rasa(rasa_port, token, "endpoints.yml", env, rasa_log)
+    try:
+        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, actions_log)
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
+        yield LocalStack(f"http://127.0.0.1:{rasa_port}", token, env)
+    finally:
+        stop(rasa, actions)
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 480) -> None:

@@ -6,7 +6,6 @@ channels get per-session test secrets and send to local fakes of Twilio and the 
 """
 
 import contextlib
-import os
 import secrets
 import subprocess
 import uuid
@@ -18,7 +17,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, settings
 
-from scripts.stack import MODEL, ROOT, start_actions, start_rasa, stop, wait_until_up
+from scripts.stack import MODEL, local_env, start_actions, start_rasa, stop, wait_until_up
 from scripts.wait_for_port import free_port
 from tests.fakes import FakeApi
 
@@ -146,16 +145,7 @@ def assistant(tmp_path_factory, fake_twilio, fake_graph) -> Iterator[Assistant]:
     rasa_port, action_port = free_port(), free_port()
     token = secrets.token_hex(16)  # never starts with "-", which the CLI would read as an option
     channels = channel_settings(fake_twilio, fake_graph)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "ACTION_PORT": str(action_port),
-        "TRACKER_DB": str(workdir / "tracker.db"),
-        "PRACTICE_DB_URL": f"sqlite:///{workdir / 'practice.db'}",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        **channels.env,
-    }
+    env = {**local_env(action_port, workdir), **channels.env}
     actions = ActionServer(action_port, env, workdir / "actions.log")
     rasa_log = workdir / "rasa.log"
     rasa = start_rasa(rasa_port, token, "endpoints.yml", env, rasa_log)  # as Procfile does

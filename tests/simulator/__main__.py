@@ -7,44 +7,14 @@ free ports with a scratch tracker store and practice calendar, as tests/conftest
 """
 
 import argparse
-import contextlib
-import os
-import secrets
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator
 
-from scripts.stack import MODEL, ROOT, start_actions, start_rasa, stop, wait_until_up
-from scripts.wait_for_port import free_port
+from scripts.stack import MODEL, ROOT, local_stack
 from tests.conftest import Assistant
 from tests.simulator.batch import failing_transcripts, report, simulate
 from tests.simulator.personas import sample_personas
-
-
-@contextlib.contextmanager
-def running_assistant(workdir: Path) -> Iterator[Assistant]:
-    """The real servers on free ports, with their own tracker store and calendar."""
-    rasa_port, action_port = free_port(), free_port()
-    token = secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "ACTION_PORT": str(action_port),
-        "TRACKER_DB": str(workdir / "tracker.db"),
-        "PRACTICE_DB_URL": f"sqlite:///{workdir / 'practice.db'}",
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
-    actions = start_actions(action_port, env, actions_log)
-    rasa = start_rasa(rasa_port, token, "endpoints.yml", env, rasa_log)
-    try:
-        wait_until_up(f"http://127.0.0.1:{action_port}/health", actions, actions_log)
-        wait_until_up(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa, rasa_log)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", token, env["PRACTICE_DB_URL"])
-    finally:
-        stop(rasa, actions)
 
 
 def main() -> int:
@@ -61,7 +31,8 @@ def main() -> int:
     personas = sample_personas(args.n, args.seed)
     with tempfile.TemporaryDirectory(prefix="simulator-") as workdir:
         print(f"Starting the assistant (logs in {workdir})...", file=sys.stderr)
-        with running_assistant(Path(workdir)) as assistant:
+        with local_stack(Path(workdir)) as stack:
+            assistant = Assistant(stack.url, stack.token, stack.env["PRACTICE_DB_URL"])
             results = simulate(assistant, personas, args.concurrency, progress=True)
     summary = report(results)
     (args.out / "report.txt").write_text(summary + "\n")
