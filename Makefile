@@ -109,15 +109,17 @@ eval: $(MODEL) ## Intent accuracy and F1 on the held-out messages in tests/nlu_h
 	$(PY) -m scripts.nlu_report results/nlu/intent_report.json
 
 eval-conversations: $(MODEL) ## Whole scripted conversations (frozen, from patient accounts): outcomes and facts
-	$(PY) -m scripts.eval_conversations $(SCRIPTS)
+	$(PY) -m scripts.eval_conversations $(or $(SCRIPTS),tests/holdout/triage_scripts_frozen.yml)
+	$(PY) -m scripts.eval_conversations tests/holdout/triage_scripts_frozen_2.yml \
+	  --report results/eval_conversations_2.txt
 
-# Extra labelled sets: make eval-safety SAFETY_SETS="path/a.yml path/b.yml". The frozen set is
-# read only here, when it exists: never trained or tuned on.
-FROZEN_SAFETY_SET := tests/holdout/red_flag_frozen.yml
+# Extra labelled sets: make eval-safety SAFETY_SETS="path/a.yml path/b.yml". The frozen sets
+# are read only here, when they exist: never trained or tuned on.
+FROZEN_SAFETY_SETS := tests/holdout/red_flag_frozen.yml tests/holdout/red_flag_frozen_2.yml
 SAFETY_SETS ?=
 eval-safety: $(INSTALLED) ## Red-flag recall per family and level, false alarms, misses, ms/message
 	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml tests/data/red_flag_holdout.yml \
-	  tests/data/red_flag_third.yml $(SAFETY_SETS) $(wildcard $(FROZEN_SAFETY_SET)) \
+	  tests/data/red_flag_third.yml $(SAFETY_SETS) $(wildcard $(FROZEN_SAFETY_SETS)) \
 	  $(if $(wildcard $(MODEL)),--model $(MODEL))
 
 browser: ## Install Debian's Chromium for the browser tests, only when it is missing

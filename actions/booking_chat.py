@@ -10,7 +10,6 @@ import hashlib
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -23,7 +22,9 @@ from actions.booking import (BackendUnavailable, BookingError, BookingNotFound,
                              BookingRequest, SlotUnavailable, booking_backend)
 from actions.booking_choice import (find_reference, interpret_choice, manage_choice,
                                     slot_label)
-from actions.callbacks import name_answer, normalise_phone, phone_answer, save_callback
+from actions.clock import now, today
+from actions.callbacks import (name_answer, normalise_phone, phone_answer, plainly_a_name,
+                               save_callback)
 from actions.parsing import asks_to_book, parse_yes_no
 from actions.triage import (CHECKLIST_SLOTS, RED_FLAG_INTENTS, TRIAGE_SLOTS, answering_a_message,
                              slots_set_since_user_message, times_asked)
@@ -31,6 +32,8 @@ from actions.triage import (CHECKLIST_SLOTS, RED_FLAG_INTENTS, TRIAGE_SLOTS, ans
 logger = logging.getLogger(__name__)
 
 SLOTS_PER_PAGE = 3
+SLOTS_IN_A_DAY = 200  # more than any day holds: all of its free times
+WANTED_TIME_DAYS = 14  # "14:00" alone: its nearest free times within two weeks
 PRESCREEN_SLOTS = ["prescreen_blood_thinners", "prescreen_pregnancy",
                    "prescreen_needle_fear", "prescreen_under_16"]
 PRESCREEN_LABELS = {
@@ -61,15 +64,7 @@ MANAGE_SLOTS = ["manage_reference", "manage_choice", "manage_booking_label",
                 "requested_slot"]
 
 
-PRACTICE_TIMEZONE = ZoneInfo("Africa/Johannesburg")
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(PRACTICE_TIMEZONE)
-
-
-def today() -> dt.date:
-    return now().date()
+SKIP_FOR_NOW = re.compile(r"\b(?:skip|later|not now|another time|next time|rather not)\b", re.I)
 
 
 def email_answer_in(text: Text) -> bool:
@@ -113,11 +108,16 @@ def find_slots(search: Dict[Text, Any], appointment_type: Text) -> List:
     if day is not None:
         after = max(after, dt.datetime.combine(day, dt.time(), tzinfo=after.tzinfo))
     wanted = search.get("at")
-    limit = SLOTS_PER_PAGE
-    if part or wanted:
-        # A day's worth of times to choose from; several days' when no day was named.
-        limit = SLOTS_PER_PAGE * 8 if day or not wanted else SLOTS_PER_PAGE * 60
-    slots = backend.free_slots(appointment_type, after=after, on_day=day, limit=limit)
+    if wanted:
+        # Every free time of the day named, or of the next days: a spread-out page could
+        # leave out the very time asked for.
+        days = [day] if day else [after.date() + dt.timedelta(days=offset)
+                                  for offset in range(WANTED_TIME_DAYS)]
+        slots = [slot for each in days for slot in backend.free_slots(
+            appointment_type, after=after, on_day=each, limit=SLOTS_IN_A_DAY)]
+    else:
+        limit = SLOTS_PER_PAGE * 8 if part else SLOTS_PER_PAGE  # a day's worth to filter
+        slots = backend.free_slots(appointment_type, after=after, on_day=day, limit=limit)
     if part:
         slots = [s for s in slots if part[0] <= s.start.hour < part[1]]
     if wanted:
@@ -285,11 +285,14 @@ class BookingFormRules:
                 return []
             return [SlotSet(name, value) for name, value
                     in validate_slot_choice(text, tracker, dispatcher).items()]
-        if requested in ("booking_consent", "booking_confirmed") and \
+        if requested in ("booking_consent", "booking_confirmed", "prescreen_wanted") and \
                 requested not in slots_set_since_user_message(tracker):
-            # "yes book me in" at "Shall I book it?" is a yes, not a new booking request.
+            # "yes book me in" at "Shall I book it?" is a yes, not a new booking request;
+            # "skip for now" at "Shall I ask them now?" skips the questions, not the booking.
             text = tracker.latest_message.get("text") or ""
             said = True if intent == "request_booking" else parse_yes_no(text)
+            if said is None and requested == "prescreen_wanted" and SKIP_FOR_NOW.search(text):
+                said = False
             if said is not None:
                 return [SlotSet(requested, said)]
         if requested not in self.digression_slots \
@@ -299,7 +302,7 @@ class BookingFormRules:
         # number in it is still the answer; anything else goes to the rules.
         text = tracker.latest_message.get("text") or ""
         reads = {"manage_reference": find_reference, "callback_phone": normalise_phone,
-                 "booking_email": email_answer_in}
+                 "booking_email": email_answer_in, "callback_name": plainly_a_name}
         if requested in reads and reads[requested](text):
             validate = getattr(self, f"validate_{requested}")
             return [SlotSet(name, value) for name, value

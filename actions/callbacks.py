@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Text
 
 import phonenumbers
 import sqlalchemy as sa
+from spacy.lang.en.stop_words import STOP_WORDS
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -85,6 +86,14 @@ def clean_name(text: Text) -> Optional[Text]:
     if not all(re.fullmatch(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?", w) for w in words):
         return None
     return " ".join(w[:1].upper() + w[1:] for w in words)
+
+
+def plainly_a_name(text: Text) -> bool:
+    """Only a name ("Willem Pretorius"): no question mark and no ordinary English word, so
+    it is the answer to "what is your name?" whatever the classifier took it for."""
+    name = clean_name(text)
+    return bool(name) and "?" not in text and \
+        not any(word.lower().strip(".") in STOP_WORDS for word in name.split())
 
 
 def name_answer(value: Any, dispatcher: CollectingDispatcher) -> Optional[Text]:

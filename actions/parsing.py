@@ -29,6 +29,8 @@ from typing import NamedTuple
 import dateparser
 from word2number import w2n
 
+from actions import clock
+
 __all__ = [
     "normalise",
     "number_from_words",
@@ -164,12 +166,16 @@ def _bare_numbers(text: str) -> list[float]:
 # Word tables and negation
 
 
+# Whoever's back it is: "my", "her" (a relative writing), "the".
+_POSSESSIVE = "(?:my|the|me|his|her|their|our|your)"
+
+
 def _table(table: dict[str, tuple[str, ...]]) -> re.Pattern:
     """One regex over a {key: fragments} table; ``match.lastgroup`` gives the key."""
     groups = []
     for key, fragments in table.items():
         alternatives = sorted(
-            (f.replace("{my}", "(?:my|the|me)") for f in fragments), key=len, reverse=True
+            (f.replace("{my}", _POSSESSIVE) for f in fragments), key=len, reverse=True
         )
         groups.append(f"(?P<{key}>{'|'.join(alternatives)})")
     return re.compile(rf"\b(?:{'|'.join(groups)})s?\b")
@@ -226,10 +232,11 @@ _LOCATIONS = _table({
         "where {my} belt",
     ),
     "mid_back": (
-        "mid back", "middle back", "middle of {my} back", "ribs at {my} back",
+        "mid back", "middle back", "middle of {my} (?:back|spine)", "mid(?:dle)? spine",
+        "ribs at {my} back",
         "back of {my} ribs", "behind {my} ribs", "thoracic",
     ),
-    "upper_back": ("upper back", "top of {my} back", "shoulder blade", "between {my} shoulders"),
+    "upper_back": ("upper back", "upper spine", "top of {my} (?:back|spine)", "shoulder blade", "between {my} shoulders"),
     "neck": ("neck", "base of {my} skull", "cervical"),
 })
 
@@ -517,12 +524,12 @@ def parse_duration_weeks(text: str, today: dt.date | None = None) -> float | Non
     """Weeks since the pain started, to one decimal ("3 days" -> 0.4).
 
     Explicit amounts win over dates; dates ("since March", "since the weekend")
-    are counted back from ``today`` (default: the real today). A bare number
+    are counted back from ``today`` (default: the practice clock's). A bare number
     is ambiguous and gives None, as does "for ages".
     """
     if isinstance(today, dt.datetime):
         today = today.date()
-    today = today or dt.date.today()
+    today = today or clock.today()
     t = _digits(normalise(text))
     weeks = _quantity_weeks(t)
     if weeks is None:
@@ -767,18 +774,30 @@ _WRITING_FOR = re.compile(
     rf"\s+(?:type|text|write|use (?:the |a )?(?:phone|chat|computer))"
     rf"|\bmy\s+(?P<rel3>{_RELATION_WORD})\s+(?:asked|wants|told|says|said|would like)\s+me\b"
     rf"|\bfor my\s+(?P<rel4>{_RELATION_WORD})\b(?=[^.?!]*\b(?:he|she|his|her|they)\b)"
+    rf"|\bhelp\w*\s+my\s+(?P<rel5>{_RELATION_WORD})\b"
 )
+# Without a "writing for" frame: "my gran is in pain", "my husband's back went", when the
+# writer says nothing about their own body (then the relative is someone else).
+_RELATIVE_IN_PAIN = re.compile(
+    rf"\bmy\s+(?P<rel>{_RELATION_WORD})(?:'s)?\b(?=[^.?!]{{0,60}}\b(?:pain|sore|hurt\w*|ache\w*|"
+    rf"aching|back|neck|spine|injur\w*|stiff|struggl\w*|trouble)\b)")
+_WRITERS_OWN_BODY = re.compile(
+    r"\bmy\s+(?:own\s+)?(?:lower |upper |mid )?(?:back|neck|spine|shoulders?|legs?|arms?|hips?)\b"
+    r"|\b(?:i'm|i am|i have|i've|i)\b[^.?!]{0,20}\b(?:pain|sore|hurt\w*|ache\w*)\b|\bmine\b")
 _AGE = re.compile(
     r"\b(?:i'm|i am|he's|he is|she's|she is|they're|they are|who is|who's|aged?|age:?)\s+"
     r"(?P<a>\d{1,3})\b"
     r"(?!\s*(?:hours?|h|weeks?|days?|months?|%|/|kg|km|minutes?|times?|out of|on|x))"
     r"|\b(?P<b>\d{1,3})\s*(?:years?|y)\s*old\b|\b(?P<c>\d{1,3})\s*y/?o\b"
+    rf"|\bmy\s+(?:{_RELATION_WORD})\s*(?:\(\s*|,\s*)(?P<d>\d{{1,3}})\b(?!\s*(?:hours?|h|weeks?|days?|"
+    r"months?|%|/|kg|km|minutes?|times?|out of|x))"
 )
 
 
 class Writer(NamedTuple):
     relation: str
     pronoun: str
+    explicit: bool = True  # "writing for my dad", not only "my dad's back is sore"
 
 
 @_never_raise
@@ -786,15 +805,19 @@ def parse_writer(text: str) -> Writer | None:
     """Who the patient is when someone writes for them: ("dad", "he"), else None."""
     t = normalise(text)
     m = _WRITING_FOR.search(t)
-    if m is None:
-        return None
-    relation = next(g for g in m.group("rel", "rel2", "rel3", "rel4") if g)
+    if m is not None:
+        relation, explicit = next(g for g in m.group("rel", "rel2", "rel3", "rel4", "rel5") if g), True
+    else:
+        m = _RELATIVE_IN_PAIN.search(t)
+        if m is None or _WRITERS_OWN_BODY.search(t):
+            return None
+        relation, explicit = m.group("rel"), False
     pronoun = _RELATION_PRONOUN[relation]
     if pronoun == "they":
         later = re.search(r"\b(he|his|him|she|her)\b", t[m.end():])
         if later:
             pronoun = "he" if later.group(1) in ("he", "his", "him") else "she"
-    return Writer(relation, pronoun)
+    return Writer(relation, pronoun, explicit)
 
 
 @_never_raise
@@ -803,7 +826,7 @@ def parse_age(text: str) -> int | None:
     m = _AGE.search(_digits(normalise(text)))
     if m is None:
         return None
-    age = int(next(g for g in m.group("a", "b", "c") if g))
+    age = int(next(g for g in m.group("a", "b", "c", "d") if g))
     # A bare "I'm 7" is more likely a pain score than a child typing.
     youngest = 13 if m.group("a") else 1
     return age if youngest <= age <= 110 else None

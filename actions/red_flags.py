@@ -5,7 +5,7 @@ checklist, a "yes" to a clarifying question), so the audit trail is the same whi
 path found it. `red_flags` only grows and `triage_level` only goes up.
 """
 
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -70,6 +70,12 @@ def entries_from_entities(entities: List[Dict[Text, Any]], text: Text) -> List[D
     ]
 
 
+def denied_families(evidence: Optional[List[Dict[Text, Any]]]) -> Set[Text]:
+    """Families whose clarifying question the patient has answered no."""
+    return {entry.get("flag") for entry in evidence or []
+            if entry.get("status") == "denied_by_patient"}
+
+
 def clarifying_answer_updates(slots: Dict[Text, Any], yes: bool, message: Text) -> Dict[Text, Any]:
     """The patient's yes or no to the clarifying question, recorded like any other flag."""
     pending = slots.get("pending_red_flag")
@@ -127,6 +133,11 @@ class ActionAskRedFlagQuestion(Action):
              if e.get("entity") == "red_flag_question"),
             None,
         )
+        if tracker.active_loop_name == "triage_form" and \
+                family in denied_families(tracker.get_slot("red_flag_evidence")):
+            # The patient already said no to this family's question: the questions go on.
+            # A rule-confirmed sign still escalates; only the doubtful ask is not repeated.
+            return [SlotSet("awaiting_red_flag_answer", False)]
         return [SlotSet("pending_red_flag", family), SlotSet("awaiting_red_flag_answer", True)]
 
 

@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import parsing
+from actions import clock, parsing
 from actions.red_flags import (
     CHECKLIST_FLAGS,
     FLAG_LEVELS,
@@ -112,7 +112,9 @@ def _about_the_patient(text: Text, slots: Dict[Text, Any]) -> Dict[Text, Any]:
     """Who is writing for whom, and the patient's age, when the message says so."""
     updates: Dict[Text, Any] = {}
     writer = parsing.parse_writer(text)
-    if writer and not slots.get("patient_relation"):
+    # "my husband's back is sore" names the patient only before the writer's own answers.
+    if writer and not slots.get("patient_relation") and (
+            writer.explicit or not any(slots.get(slot) is not None for slot in TRIAGE_SLOTS)):
         updates.update(patient_relation=writer.relation, patient_pronoun=writer.pronoun)
     age = parsing.parse_age(text)
     if age is not None and age != slots.get("patient_age"):
@@ -135,7 +137,7 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
 
     `correcting` is true right after the summary, when any answer may replace an old one.
     """
-    today = today or datetime.date.today()
+    today = today or clock.today()
     text = text or ""
     updates: Dict[Text, Any] = {}
     updates.update(record_flags(slots, entries_from_entities(entities, text)))
@@ -310,7 +312,9 @@ class ValidateTriageForm(FormValidationAction):
         set_this_turn = slots_set_since_user_message(tracker) - {"requested_slot"}
         requested = tracker.get_slot("requested_slot")
         answered = requested in set_this_turn
-        if name in RED_FLAG_INTENTS:
+        if name in RED_FLAG_INTENTS and answering_a_message(tracker):
+            # Run again after action_ask_red_flag_question chose not to ask (a family the
+            # patient already said no to), the questions go on.
             raise ActionExecutionRejection(self.name(), "a red flag comes before the questions")
         typed = parsing.parse_yes_no(tracker.latest_message.get("text") or "") \
             if tracker.get_slot("awaiting_red_flag_answer") and not clarifying else None

@@ -108,6 +108,27 @@ PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 WRITER_IS_PATIENT = ["for myself", "my own", "i am the one", "the one with", "for me it",
                      "for me its", "for me is", "booking for me", "as for me", "me i have"]
 ADULT_AGE = 16  # "he's 70" names an adult patient; "he's 5" (bed-wetting) does not
+# The people one writes to a physio for (spec: "a parent, a partner, an adult child").
+CLOSE_FAMILY = {
+    "dad", "father", "mom", "mum", "mother", "mommy", "mummy", "ma", "pa", "brother", "sister",
+    "wife", "husband", "hubby", "son", "daughter", "gran", "granny", "grandma", "grandmother",
+    "grandpa", "grandfather", "oupa", "ouma", "boyfriend", "girlfriend", "partner", "fiance",
+    "fiancee", "stepdad", "stepmom", "stepmum", "father-in-law", "mother-in-law",
+}
+# Words that put a relative's symptoms in the present ("now he says", "since this morning");
+# a bare "had" or "has" does not ("my mum had cancer" is family history).
+NOW_WORDS = {"now", "today", "tonight", "since", "says", "tells", "keeps",
+             "yesterday", "currently", "suddenly", "anymore"}
+NOW_PAIRS = {("this", "morning"), ("this", "afternoon"), ("this", "evening"),
+             ("this", "week"), ("last", "night")}
+# What the writer says of their own body or state ("my back", "I'm fine", "mine is ..."):
+# then the relatives in the message are other people.
+OWN_BODY = {"back", "neck", "leg", "legs", "arm", "arms", "spine", "shoulder", "shoulders",
+            "hip", "hips", "knee", "knees", "bum", "bladder", "bowel", "bowels", "foot", "feet",
+            "pain", "rug", "lower", "upper", "chest", "stomach", "tailbone", "sciatica", "disc",
+            "symptoms", "body", "own"}
+OWN_STATE = {"hurt", "hurts", "sore", "pain", "ache", "aches", "aching", "fine", "ok", "okay",
+             "injured", "numb", "fell", "slipped", "suffer", "suffering"}
 
 NEGATION_WINDOW = 6
 OTHER_PERSON_WINDOW = 10
@@ -224,10 +245,41 @@ class ContextCues:
                 sentence = span.sent if doc.has_annotation("SENT_START") else doc[:]
                 reported |= {i for i in range(start, sentence.end)
                              if doc[i].norm_ in PRONOUNS or doc[i].norm_ in relatives}
+        if not proxy:
+            relative = _relative_told_about_now(doc)
+            if relative:
+                proxy, named = True, named | {relative}
         tokens = set(reported)
         if proxy:
             tokens |= {t.i for t in doc if t.norm_ in named or t.norm_ in PRONOUNS}
         return tokens
+
+
+def _writer_describes_self(norms: Sequence[str]) -> bool:
+    for i, norm in enumerate(norms):
+        if norm == "mine":
+            return True
+        ahead = norms[i + 1:i + 4]
+        if norm == "my" and any(word in OWN_BODY for word in ahead[:2]):
+            return True
+        if norm in {"i", "i'm", "im", "me"} and any(word in OWN_STATE for word in ahead):
+            return True
+    return False
+
+
+def _relative_told_about_now(doc: Doc) -> Optional[str]:
+    """The close relative a message is about ("my husband fell, now he says his leg feels
+    weak"): the first "my <relative>", when the writer says nothing of their own body and
+    something puts the relative's symptoms in the present."""
+    norms = [t.norm_ for t in doc]
+    if _writer_describes_self(norms):
+        return None
+    now = any(n in NOW_WORDS for n in norms) or any(
+        pair in NOW_PAIRS for pair in zip(norms, norms[1:]))
+    if not now:
+        return None
+    return next((norms[i + 1] for i in range(len(norms) - 1)
+                 if norms[i] in ("my", "our") and norms[i + 1] in CLOSE_FAMILY), None)
 
 
 def clause_bounds(doc: Doc, norms: Sequence[str], span: Span) -> Tuple[int, int]:

@@ -6,6 +6,7 @@ channels get per-session test secrets and send to local fakes of Twilio and the 
 """
 
 import contextlib
+import os
 import secrets
 import subprocess
 import uuid
@@ -26,6 +27,11 @@ from tests.fakes import FakeApi
 settings.register_profile(
     "real_servers", suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow])
 settings.load_profile("real_servers")
+
+# The practice clock (actions/clock.py) of the servers and of the tests that read it: a
+# Monday morning, so bookings, "next Wednesday" and free times are the same on every run.
+# Set PRACTICE_NOW to try another day.
+os.environ.setdefault("PRACTICE_NOW", "2027-03-01T08:30")
 
 
 class ActionServer:

@@ -18,11 +18,13 @@ from dateutil.easter import easter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actions import clock
 from actions.booking import (
     BookingError, BookingNotFound, BookingRequest, CalendarBackend, ClinikoConfigError,
     SlotUnavailable, booking_backend,
 )
 from actions.booking.config import calendar_config, parse_calendar
+from actions.booking_choice import interpret_choice
 from actions.booking.store import booked_units, booking_moves, bookings
 from actions.practice import practice_details
 from tests.databases import scratch_postgres
@@ -468,3 +470,30 @@ def test_booking_backend_is_chosen_by_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("BOOKING_BACKEND", "paper diary")
     with pytest.raises(ValueError, match="calendar' or 'cliniko"):
         booking_backend()
+
+
+# The practice clock ---------------------------------------------------------------------------
+
+def test_two_weeks_on_a_wednesday_is_offered_whatever_todays_date(tmp_path, monkeypatch):
+    """The booking conversation's "a different day" on every day of a year: the day a patient
+    names two weeks on is read against the practice clock and offered on that day."""
+    backend = CalendarBackend(config=CONFIG, db=sqlite_engine(tmp_path))  # the practice clock
+    for offset in range(365):
+        monkeypatch.setenv("PRACTICE_NOW", f"{date(2027, 1, 1) + timedelta(days=offset)}T08:30")
+        today = clock.today()
+        wanted = today + timedelta(days=14)
+        while wanted.weekday() != 2 or wanted in CONFIG.public_holidays:
+            wanted += timedelta(days=1)
+        choice = interpret_choice(f"{wanted.day} {wanted:%B}", [], today)
+        assert (choice.kind, choice.value) == ("day", wanted), today
+        slots = backend.free_slots("initial", after=clock.now(), on_day=wanted)
+        assert slots and {slot.start.date() for slot in slots} == {wanted}, today
+
+
+def test_the_practice_clock_is_the_real_time_unless_set(monkeypatch):
+    monkeypatch.delenv("PRACTICE_NOW", raising=False)
+    assert abs((clock.now() - datetime.now(TZ)).total_seconds()) < 5
+    monkeypatch.setenv("PRACTICE_NOW", "2027-06-16T09:15")
+    assert clock.now() == at(date(2027, 6, 16), "09:15")
+    monkeypatch.setenv("PRACTICE_NOW", "2027-06-16T07:15+00:00")
+    assert clock.now() == at(date(2027, 6, 16), "09:15") and clock.now().tzinfo == TZ

@@ -14,6 +14,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from actions import clock
 from actions.booking import BookingRequest, CalendarBackend
 from actions.booking.config import calendar_config
 from actions.callbacks import engine
@@ -42,7 +43,7 @@ class Calendar:
             idempotency_key=uuid.uuid4().hex, conversation_id="reception", channel="phone"))
 
     def book_next(self, name, phone):
-        next_week = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=7)
+        next_week = clock.now_utc() + dt.timedelta(days=7)
         return self.book(self.backend.free_slots("initial", after=next_week)[0].slot_id,
                          name, phone)
 
@@ -147,7 +148,7 @@ def test_other_times_and_a_different_day(assistant):
 
     assert "Which day" in assistant.texts(sender, "a different day")
     holidays = calendar_config().public_holidays
-    in_two_weeks = dt.date.today() + dt.timedelta(days=14)
+    in_two_weeks = clock.today() + dt.timedelta(days=14)
     # A Wednesday the practice is open: not a public holiday (16 December is one).
     while in_two_weeks.weekday() != 2 or in_two_weeks in holidays:
         in_two_weeks += dt.timedelta(days=1)
@@ -167,6 +168,22 @@ def test_a_bad_phone_number_is_asked_again(assistant):
     assert assistant.slots(sender)["callback_phone"] is None
     assert "email" in assistant.texts(sender, "+27 82 555 0123")
     assert assistant.slots(sender)["callback_phone"] == "+27825550123"
+
+
+def test_typed_answers_to_the_name_and_the_needling_questions_keep_the_booking(assistant):
+    """A surname that sounds like a place is still the name; "skip for now" at "Shall I ask
+    them now?" skips the needling questions, not the booking."""
+    sender = assistant.new_sender()
+    times = start_booking(assistant, sender)
+    choose(assistant, sender, times[0][1])
+    assert "cell number" in assistant.texts(sender, "Willem Pretorius")
+    assert assistant.slots(sender)["callback_name"] == "Willem Pretorius"
+    assistant.texts(sender, "082 123 4567")
+    assert "dry needling" in assistant.texts(sender, "no thanks")
+    assert "POPIA" in assistant.texts(sender, "skip for now")
+    slots = assistant.slots(sender)
+    assert slots["prescreen_wanted"] is False and assistant.tracker(sender)["active_loop"]
+    assert "Willem Pretorius" in assistant.texts(sender, "/affirm")
 
 
 def test_a_double_clicked_confirmation_books_once(assistant):
@@ -353,7 +370,7 @@ def test_a_question_while_booking_is_answered_and_the_booking_goes_on(assistant)
 
 def an_open_weekday_in_three_weeks():
     holidays = calendar_config().public_holidays
-    day = dt.date.today() + dt.timedelta(days=21)
+    day = clock.today() + dt.timedelta(days=21)
     while day.weekday() > 3 or day in holidays:  # Monday to Thursday, the practice is open
         day += dt.timedelta(days=1)
     return day
@@ -388,11 +405,22 @@ def test_a_day_and_time_asked_for_is_offered_or_the_nearest_free_one(assistant):
     assert "Lovely" in choose(assistant, sender, times[0][1])
 
 
-def test_a_time_alone_is_offered_on_the_next_days_it_is_free(assistant):
+def test_a_time_alone_is_offered_on_the_next_days_it_is_free(assistant, calendar):
     sender = assistant.new_sender()
-    start_booking(assistant, sender)
-    times = offered(assistant.say(sender, "14:00"))
-    assert times and all(" at 14:00 " in title for title, _ in times), times
+    first = [title for title, _ in start_booking(assistant, sender)]
+    free = calendar.backend.free_slots("initial", after=clock.now(), limit=2000)
+
+    def free_days_at(hhmm):
+        return {slot.start.date() for slot in free if f"{slot.start:%H:%M}" == hhmm}
+
+    # A time not offered yet (one that is would simply be chosen), free on three days at
+    # least (other tests book times on the same days: the practice clock is fixed).
+    wanted = next(hhmm for hhmm in ("14:00", "15:30", "10:15", "11:45", "16:15", "12:15")
+                  if not any(f" at {hhmm} " in title for title in first)
+                  and len(free_days_at(hhmm)) >= 3)
+    messages = assistant.say(sender, wanted)
+    times = offered(messages)
+    assert times and all(f" at {wanted} " in title for title, _ in times), messages
 
 
 def test_am_i_booked_is_answered_from_the_booking(assistant):

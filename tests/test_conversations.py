@@ -137,6 +137,12 @@ def test_unclear_sign_gets_one_question(assistant):
     assert slots["red_flags"] in (None, []) and slots["awaiting_red_flag_answer"] is False
     assert slots["red_flag_evidence"][-1]["status"] == "denied_by_patient"
 
+    # The same doubtful sign again: not asked a second time, the questions go on.
+    again = assistant.texts(sender, "like I said, my bum goes numb when I sit for a long time")
+    assert "Just to check" not in again and ("How did it start" in again or "How long" in again)
+    assert assistant.tracker(sender)["active_loop"]["name"] == "triage_form"
+    assert assistant.slots(sender)["triage_level"] is None
+
 
 def test_digressions_inside_the_form_come_back_to_the_question(assistant):
     sender = assistant.new_sender()

@@ -407,13 +407,31 @@ def test_junk_while_answering(parser, caplog):
     ("my husband can't type, he says his back is sore", "husband", "he"),
     ("asking on behalf of my partner, she hurt her back", "partner", "she"),
     ("my mum asked me to message you", "mum", "she"),
+    ("Hi there, I'm helping my wife, she's 61", "wife", "she"),
 ])
 def test_someone_writing_for_a_relative(text, relation, pronoun):
-    assert parsing.parse_writer(text) == (relation, pronoun)
+    assert parsing.parse_writer(text) == (relation, pronoun, True)
+
+
+@pytest.mark.parametrize("text, relation, pronoun", [
+    ("my gran (89) is in pain, can I ask for her?", "gran", "she"),
+    ("my husband's back went yesterday lifting the braai", "husband", "he"),
+])
+def test_a_relative_in_pain_is_probably_the_patient(text, relation, pronoun):
+    """No "writing for" frame, and nothing about the writer's own body."""
+    assert parsing.parse_writer(text) == (relation, pronoun, False)
+
+
+@pytest.mark.parametrize("text, age", [
+    ("my gran (89) is in pain", 89), ("my dad, 72, has a sore back", 72),
+    ("my dad, 3 weeks now", None)])
+def test_a_relatives_age_beside_them(text, age):
+    assert parsing.parse_age(text) == age
 
 
 @pytest.mark.parametrize("text", [
     "my mum had cancer", "my friend had sciatica", "my back is sore", "I lift my son a lot",
+    "my back hurts and my wife says I should come",
 ])
 def test_family_history_and_plain_mentions_are_not_someone_writing(text):
     assert parsing.parse_writer(text) is None

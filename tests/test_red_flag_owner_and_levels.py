@@ -32,8 +32,25 @@ def test_someone_writing_for_the_patient_describes_the_patient(text, flag, level
     assert result.level == level, result
 
 
+@pytest.mark.parametrize("text, flag", [
+    ("my father tripped over the dog last week and now he can't lift his foot properly",
+     "trauma_fracture"),
+    ("my girlfriend had an epidural on Monday and since then she's got a high fever and her "
+     "back is burning", "infection"),
+    ("my husband came off his motorbike on the N2 and now his lower back is agony",
+     "trauma_fracture"),
+    ("my daughter has been feverish since the weekend and now her back is so stiff she can "
+     "hardly move", "infection"),
+])
+def test_a_message_about_a_relatives_symptoms_now_is_about_the_patient(text, flag):
+    """No "writing for" frame, but nothing about the writer's own body either: the relative
+    whose symptoms are told in the present is the patient, not someone else."""
+    assert flag in detect(text).flags
+
+
 @pytest.mark.parametrize("text", [
     "my mum had cancer",
+    "My brother hurt his back at rugby today, but it's my neck I'm asking about, it's sore",
     "my friend had sciatica and it got better with physio",
     "My father had a heart attack at 60 so I'm a bit worried, but I feel fine.",
     "My husband was in a car accident last month. I'm booking for myself though, just a "

@@ -216,6 +216,13 @@ def test_a_relative_writing_makes_them_the_patient():
     assert "Patient: the writer's dad, aged 70" in updates["triage_summary"]
 
 
+def test_a_relative_in_pain_is_the_patient_only_before_the_writer_has_answered():
+    opening = extract("my gran (89) is in pain, her back has been bad")
+    assert opening["patient_relation"] == "gran" and opening["patient_age"] == 89
+    later = extract("my husband's back is sore too", slots={"pain_location": "neck"})
+    assert "patient_relation" not in later
+
+
 def test_rather_not_say_declines_a_safety_question_only_by_the_button():
     assert extract("/refuse_answer", intent="refuse_answer", requested="check_bladder_bowel")[
         "declined_safety_questions"] == ["check_bladder_bowel"]

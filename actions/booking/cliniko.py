@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import requests
 import sqlalchemy as sa
 
+from actions import clock as practice_clock
 from actions.booking.base import (
     BackendUnavailable, Booking, BookingBackend, BookingError, BookingNotFound,
     BookingRequest, Slot, SlotUnavailable, check_request, parse_slot_id, physio_notes,
@@ -87,7 +88,7 @@ class ClinikoBackend(StoredBookings, BookingBackend):
         # Cliniko asks every client to name itself and give a contact email.
         self.user_agent = f"{practice_details()['name']} chat assistant ({contact_email})"
         self.db = db or engine()
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or practice_clock.now_utc
         self.timeout_s = timeout_s
         ensure_tables(self.db)
 

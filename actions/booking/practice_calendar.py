@@ -11,6 +11,7 @@ from typing import Callable, Iterator, List, Optional, Set, Tuple
 
 import sqlalchemy as sa
 
+from actions import clock as practice_clock
 from actions.booking.base import (
     BackendUnavailable, Booking, BookingBackend, BookingError, BookingNotFound,
     BookingRequest, Slot, SlotUnavailable, check_request, parse_slot_id, slot_id_for, spread,
@@ -38,7 +39,7 @@ class CalendarBackend(StoredBookings, BookingBackend):
                  clock: Optional[Callable[[], datetime]] = None) -> None:
         self.config = config or calendar_config()
         self.db = db or engine()
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or practice_clock.now_utc
         ensure_tables(self.db)
 
     # Slots -----------------------------------------------------------------------------

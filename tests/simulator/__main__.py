@@ -13,7 +13,7 @@ from pathlib import Path
 
 from scripts.stack import MODEL, ROOT, local_stack
 from tests.conftest import Assistant
-from tests.simulator.batch import failing_transcripts, report, simulate
+from tests.simulator.batch import failing_transcripts, failure_reasons, report, simulate
 from tests.simulator.personas import sample_personas
 
 
@@ -38,8 +38,10 @@ def main() -> int:
     (args.out / "report.txt").write_text(summary + "\n")
     failures = args.out / "failures.txt"
     failures.write_text(failing_transcripts(results))
+    (args.out / "reasons.txt").write_text(failure_reasons(results) + "\n")
     print(summary)
-    print(f"\nFirst failing conversations per invariant: {failures}")
+    print(f"\nFirst failing conversations per invariant: {failures}; every reason: "
+          f"{args.out / 'reasons.txt'}")
     return 0
 
 

@@ -59,6 +59,12 @@ def report(results: List[Result]) -> str:
     return "\n".join(lines)
 
 
+def failure_reasons(results: List[Result]) -> str:
+    """Every failed verdict's reason, one line each, grouped by invariant."""
+    return "\n".join(f"{name}: {verdicts[name].reason}" for name in INVARIANTS
+                     for _, verdicts in results if verdicts[name].status == "fail")
+
+
 def failing_transcripts(results: List[Result],
                         per_invariant: int = FAILURES_SHOWN_PER_INVARIANT) -> str:
     sections = []

@@ -11,15 +11,16 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
-from zoneinfo import ZoneInfo
 
 import requests
+
+from actions import clock
 
 from tests.simulator.personas import CHECKLIST_QUESTIONS, OPEN_QUESTIONS, Facts, Persona
 from tests.simulator.phrasing import Speaker, button_number
 
 MAX_TURNS = 40
-PRACTICE_TIMEZONE = ZoneInfo("Africa/Johannesburg")
+PRACTICE_TIMEZONE = clock.practice_timezone()
 # A patient who won't answer a question gives in after refusing it this often.
 REFUSAL_PATIENCE = 3
 # How often a patient asks for other times before taking the nearest one shown.
@@ -61,9 +62,10 @@ class Turn:
 
     @property
     def is_detour(self) -> bool:
-        """A turn that did not answer the question asked (it costs the patient a turn)."""
+        """A turn that did not answer a questionnaire question (it costs the patient a turn),
+        or answered the assistant's clarifying red-flag question."""
         return self.purpose in {"refusal", "wrong_answer", "question", "correction",
-                                "booking_request", "reveal"}
+                                "booking_request", "reveal", "clarify"}
 
 
 @dataclass
@@ -136,7 +138,7 @@ def _distance_hours(start: dt.datetime, day: dt.date, hours: Tuple[int, int]) ->
 
 def practice_today() -> dt.date:
     """Today where the practice is: what "Wednesday" means to the patient and the assistant."""
-    return dt.datetime.now(PRACTICE_TIMEZONE).date()
+    return clock.today()
 
 
 def distance_from_wish(persona: Persona, start: dt.datetime, today: dt.date) -> float:
