@@ -236,7 +236,8 @@ _LOCATIONS = _table({
         "ribs at {my} back",
         "back of {my} ribs", "behind {my} ribs", "thoracic",
     ),
-    "upper_back": ("upper back", "upper spine", "top of {my} (?:back|spine)", "shoulder blade", "between {my} shoulders"),
+    "upper_back": ("upper back", "upper spine", "top of {my} (?:back|spine)", "shoulder blade",
+                   "between {my} shoulders"),
     "neck": ("neck", "base of {my} skull", "cervical"),
 })
 
@@ -789,8 +790,8 @@ _AGE = re.compile(
     r"(?P<a>\d{1,3})\b"
     r"(?!\s*(?:hours?|h|weeks?|days?|months?|%|/|kg|km|minutes?|times?|out of|on|x))"
     r"|\b(?P<b>\d{1,3})\s*(?:years?|y)\s*old\b|\b(?P<c>\d{1,3})\s*y/?o\b"
-    rf"|\bmy\s+(?:{_RELATION_WORD})\s*(?:\(\s*|,\s*)(?P<d>\d{{1,3}})\b(?!\s*(?:hours?|h|weeks?|days?|"
-    r"months?|%|/|kg|km|minutes?|times?|out of|x))"
+    rf"|\bmy\s+(?:{_RELATION_WORD})\s*(?:\(\s*|,\s*)(?P<d>\d{{1,3}})\b"
+    r"(?!\s*(?:hours?|h|weeks?|days?|months?|%|/|kg|km|minutes?|times?|out of|x))"
 )
 
 
@@ -806,7 +807,8 @@ def parse_writer(text: str) -> Writer | None:
     t = normalise(text)
     m = _WRITING_FOR.search(t)
     if m is not None:
-        relation, explicit = next(g for g in m.group("rel", "rel2", "rel3", "rel4", "rel5") if g), True
+        relation = next(g for g in m.group("rel", "rel2", "rel3", "rel4", "rel5") if g)
+        explicit = True
     else:
         m = _RELATIVE_IN_PAIN.search(t)
         if m is None or _WRITERS_OWN_BODY.search(t):

@@ -176,8 +176,9 @@ def main() -> None:
     facts, stated = sum(fact_total.values()), sum(stated_total.values())
     print(f"facts in their slots, of all expected: {sum(fact_right.values())}/{facts} = "
           f"{sum(fact_right.values()) / max(facts, 1):.1%}")
+    right_stated = sum(stated_right.values())
     print(f"facts in their slots, of those stated (asked, or read from a message): "
-          f"{sum(stated_right.values())}/{stated} = {sum(stated_right.values()) / max(stated, 1):.1%}")
+          f"{right_stated}/{stated} = {right_stated / max(stated, 1):.1%}")
     for name in sorted(fact_total):
         print(f"  {name:16s} expected {fact_right[name]}/{fact_total[name]}, "
               f"stated {stated_right[name]}/{stated_total[name]}")
