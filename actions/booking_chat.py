@@ -26,8 +26,10 @@ from actions.clock import now, today
 from actions.callbacks import (name_answer, normalise_phone, phone_answer, plainly_a_name,
                                save_callback)
 from actions.parsing import asks_to_book, parse_yes_no
+from actions.history import slots_set_since_user_message
+from actions.misses import unclear_reply
 from actions.triage import (CHECKLIST_SLOTS, RED_FLAG_INTENTS, TRIAGE_SLOTS, answering_a_message,
-                             slots_set_since_user_message, times_asked)
+                             times_asked)
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +154,8 @@ def validate_slot_choice(value: Any, tracker: Tracker,
         return {"booking_slot": entry["id"], "booking_slot_label": entry["label"]}
     next_search = search_for_choice(choice, offered)
     if next_search is None:
-        dispatcher.utter_message(response="utter_booking_unclear_choice")
+        dispatcher.utter_message(response=unclear_reply(
+            tracker, "utter_booking_unclear_choice", "utter_booking_unclear_choice_again"))
         return {"booking_slot": None}
     return {"booking_slot": None, "booking_search": next_search}
 

@@ -10,8 +10,8 @@ bare "7" or "no" can be trusted. Without it only explicit phrasings ("7/10",
 "8 hours") count, because a bare number in free text is too ambiguous.
 
 Word tables are regex fragments, matched as whole words (with an optional
-plural "s") on the normalised text; ``{my}`` in a fragment matches "my", "the"
-or "me". Negation is judged per mention: a "not"/"no"/"n't" among the
+plural "s") on the normalised text; ``{my}`` in a fragment matches "my", "the",
+"me"... or nothing ("middle of back"). Negation is judged per mention: a "not"/"no"/"n't" among the
 few words before a mention, within its clause, cancels it. That is what lets
 "not my lower back, my upper back" mean the upper back.
 """
@@ -27,9 +27,12 @@ import re
 from typing import NamedTuple
 
 import dateparser
+from spacy.lang.en.stop_words import STOP_WORDS
+from spellchecker import SpellChecker
 from word2number import w2n
 
 from actions import clock
+from redflags.spelling import SpellingFixer
 
 __all__ = [
     "normalise",
@@ -58,6 +61,11 @@ MAX_CHARS = 2000
 
 _NUM = r"\d+(?:\.\d+)?"
 
+# One-letter units after a number, as typed on a phone ("8w", "7d", "2h").
+_UNIT_LETTERS = {"d": "days", "w": "weeks", "h": "hours"}
+# A stem extends to the English words it begins, by at most this many letters.
+_MIN_STEM, _MAX_SUFFIX = 5, 4
+
 # Word-level fixes for common typos, chat spellings and unit abbreviations.
 _TYPOS = {
     "bak": "back", "bck": "back", "lowwer": "lower", "lowback": "lower back",
@@ -67,6 +75,8 @@ _TYPOS = {
     "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "havent": "haven't",
     "hasnt": "hasn't", "isnt": "isn't", "wasnt": "wasn't", "cant": "can't",
     "wont": "won't", "im": "i'm", "ive": "i've", "id": "i'd", "its": "it's",
+    "shes": "she's", "hes": "he's", "theyre": "they're", "youre": "you're",
+    "thats": "that's", "whats": "what's", "arent": "aren't", "couldnt": "couldn't",
     "excercise": "exercise", "exersize": "exercise", "trainning": "training",
     "runing": "running", "outta": "out of", "u": "you",
     "min": "minute", "mins": "minutes", "hr": "hour", "hrs": "hours",
@@ -97,8 +107,25 @@ def normalise(text: object) -> str:
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)  # "mid-back", "twenty-one"
     text = re.sub(r"(\d)(?!(?:st|nd|rd|th)\b)(?=[a-z])", r"\1 ", text)  # "8hrs", not "3rd"
-    text = re.sub(r"[a-z']+", lambda m: _TYPOS.get(m.group(), m.group()), text)
+    text = re.sub(r"(?<=\d )([dwh])\b", lambda m: _UNIT_LETTERS[m.group(1)], text)  # "8 w"
+    text = re.sub(r"[a-z']+", lambda m: _TYPOS.get(m.group()) or _speller().fix(m.group()), text)
     return " ".join(text.split())
+
+
+@functools.lru_cache(maxsize=1)
+def _speller() -> SpellingFixer:
+    """Slips are fixed towards the parsers' own words, read off their compiled patterns, and
+    the English words they stem ("gradual" -> "gradually"), so a word added to a table is
+    understood misspelt too ("graadually", "sread"). A real English word is never "fixed"
+    ("leaning" is not "cleaning")."""
+    stems = set(_TYPOS.values()) | set(_NUMBER_WORDS) | _FILLER
+    for value in globals().values():
+        if isinstance(value, re.Pattern):
+            stems.update(re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", value.pattern)))
+    english = set(SpellChecker(distance=1).word_frequency.dictionary)
+    stemmed = {word for word in english if any(
+        word[:k] in stems for k in range(max(_MIN_STEM, len(word) - _MAX_SUFFIX), len(word)))}
+    return SpellingFixer(stems | stemmed, english | STOP_WORDS)
 
 
 # --------------------------------------------------------------------------
@@ -175,7 +202,8 @@ def _table(table: dict[str, tuple[str, ...]]) -> re.Pattern:
     groups = []
     for key, fragments in table.items():
         alternatives = sorted(
-            (f.replace("{my}", _POSSESSIVE) for f in fragments), key=len, reverse=True
+            (f.replace("{my} ", f"(?:{_POSSESSIVE} )?").replace("{my}", _POSSESSIVE)
+             for f in fragments), key=len, reverse=True
         )
         groups.append(f"(?P<{key}>{'|'.join(alternatives)})")
     return re.compile(rf"\b(?:{'|'.join(groups)})s?\b")
@@ -282,6 +310,10 @@ _STAYS_PUT = _table({"stays": (
 _SPREADS = _table({"spreads": (
     "spread\\w*", "radiat\\w*", "travel\\w*", "shoot\\w*", "go(?:es)? (?:anywhere|down|into|to)",
 )})
+_INTERJECTIONS = {"eish", "ag", "ah", "hey", "yoh", "shame", "ne", "hmm", "um", "umm", "uh",
+                  "well", "lol", "haha", "sjoe", "oh", "ok", "okay", "so", "ja"}
+_NO_WORDS = {"no", "nope", "nah", "never", "none", "nowhere", "hayi"}
+_UNSURE_WORDS = {"idea", "clue", "sure", "know", "idk"}
 _BARE_NO = {"no", "nope", "nah", "not really", "never", "none", "not at all",
             "no it doesn't", "it doesn't", "no it does not", "no never"}
 
@@ -311,8 +343,18 @@ def parse_pain_radiation(text: str, answering: bool = False) -> tuple[str, str |
         return value, _side(t, plural)
     stays_put = any(not m.negated for m in _mentions(t, _STAYS_PUT))
     denies = any(m.negated for m in limbs + _mentions(t, _SPREADS))
-    bare_no = answering and re.sub(r"[^a-z' ]", "", t).strip() in _BARE_NO
-    return ("none", None) if stays_put or denies or bare_no else None
+    return ("none", None) if stays_put or denies or (answering and _replies_no(t)) else None
+
+
+def _replies_no(t: str) -> bool:
+    """A reply with a sentence that opens with "no" ("nope, only there", "eish, no nè"),
+    not "no idea"."""
+    for sentence in re.split(r"[.!?;]", t):
+        words = [w for w in re.findall(r"[a-z']+", sentence) if w not in _INTERJECTIONS]
+        if " ".join(words) in _BARE_NO or (
+                words and words[0] in _NO_WORDS and not set(words[1:3]) & _UNSURE_WORDS):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------
@@ -420,6 +462,11 @@ _DURATION = re.compile(
 # "twice a week", "8 hours a day", "45 years old" are not how long it has hurt.
 _NOT_DURATION_BEFORE = re.compile(r"\b(?:twice|once|times|per|every|hours?|sessions?) $")
 _NOT_DURATION_AFTER = re.compile(r" (?:old|of age)\b")
+# How often, not how long: "2 hours a day", "3 days a week", "an hour daily".
+_RATE = re.compile(
+    rf"\b(?:{_NUM}|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve) "
+    r"(?:hours?|days?|times?|sessions?|nights?) "
+    r"(?:(?:a|an|per|each|every|in a|in the) (?:day|week|month|year)|daily|weekly)\b")
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|"
            "november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
@@ -494,9 +541,11 @@ def _parse_date(fragment: str, today: dt.date) -> dt.date | None:
     return None
 
 
-def _quantity_weeks(text: str) -> float | None:
-    """Weeks from "3 days", "a couple of months", "1 week and 2 days", "years"."""
+def _quantity_weeks(text: str, answering: bool = True) -> float | None:
+    """Weeks from "3 days", "a couple of months", "1 week and 2 days", "years"; hours and
+    minutes only as the answer to "how long?" (unasked, "7 hours" is time sitting)."""
     total, last_end = None, None
+    text = _RATE.sub("rate", text)
     for m in _DURATION.finditer(text):
         qty, plural = m.group("qty"), m.group("plural")
         skip = (
@@ -504,6 +553,7 @@ def _quantity_weeks(text: str) -> float | None:
             or _NOT_DURATION_BEFORE.search(text, 0, m.start())
             or _NOT_DURATION_AFTER.match(text, m.end())
             or _negated_number(text, m.start())  # "2 weeks not 2 months"
+            or (not answering and m.group("unit") in ("hour", "minute"))
         )
         if skip:
             continue
@@ -521,7 +571,8 @@ def _quantity_weeks(text: str) -> float | None:
 
 
 @_never_raise
-def parse_duration_weeks(text: str, today: dt.date | None = None) -> float | None:
+def parse_duration_weeks(text: str, today: dt.date | None = None,
+                         answering: bool = True) -> float | None:
     """Weeks since the pain started, to one decimal ("3 days" -> 0.4).
 
     Explicit amounts win over dates; dates ("since March", "since the weekend")
@@ -532,7 +583,7 @@ def parse_duration_weeks(text: str, today: dt.date | None = None) -> float | Non
         today = today.date()
     today = today or clock.today()
     t = _digits(normalise(text))
-    weeks = _quantity_weeks(t)
+    weeks = _quantity_weeks(t, answering)
     if weeks is None:
         # After "since", "in", "started"...; then a short reply as a whole ("yesterday").
         fragments = [t[m.end():] for m in _DATE_LEAD.finditer(t)][:6]
@@ -732,7 +783,14 @@ def parse_training_change(text: str, answering: bool = True) -> tuple[str, str |
     if not answering and not sports and not _EXERCISE.search(t):
         return None  # unasked, "since I started working from home" is not about training
     votes: dict[str, tuple[int, int]] = {}
-    for cue in _mentions(t, _TRAINING_CUES):
+    cues = _mentions(t, _TRAINING_CUES)
+    about_exercise = [m.span() for m in re.finditer(r"[^.!?;]+", t)
+                      if _mentions(m.group(), _SPORTS) or _EXERCISE.search(m.group())]
+    # "since I started working from home. I've cut back on rugby": the sentence about
+    # exercise decides, when one has a cue.
+    cues = [c for c in cues if any(start <= c.start < end for start, end in about_exercise)] \
+        or cues
+    for cue in cues:
         key = cue.key
         if cue.negated:
             if key not in ("increased", "decreased"):
@@ -776,6 +834,7 @@ _WRITING_FOR = re.compile(
     rf"|\bmy\s+(?P<rel3>{_RELATION_WORD})\s+(?:asked|wants|told|says|said|would like)\s+me\b"
     rf"|\bfor my\s+(?P<rel4>{_RELATION_WORD})\b(?=[^.?!]*\b(?:he|she|his|her|they)\b)"
     rf"|\bhelp\w*\s+my\s+(?P<rel5>{_RELATION_WORD})\b"
+    rf"|\bon behalf of my\s+(?:\w+\s+)?(?P<rel6>{_RELATION_WORD})\b"
 )
 # Without a "writing for" frame: "my gran is in pain", "my husband's back went", when the
 # writer says nothing about their own body (then the relative is someone else).
@@ -807,7 +866,7 @@ def parse_writer(text: str) -> Writer | None:
     t = normalise(text)
     m = _WRITING_FOR.search(t)
     if m is not None:
-        relation = next(g for g in m.group("rel", "rel2", "rel3", "rel4", "rel5") if g)
+        relation = next(g for g in m.group("rel", "rel2", "rel3", "rel4", "rel5", "rel6") if g)
         explicit = True
     else:
         m = _RELATIVE_IN_PAIN.search(t)
@@ -896,7 +955,9 @@ def asks_to_book(text: str) -> bool:
 
 _CORRECTION = re.compile(
     r"\b(?:actually|i meant|i mean|correction|sorry,? (?:it'?s|it is|i meant)|no wait|"
-    r"let me correct|not \d+(?:\.\d+)?\b|more like|rather)\b")
+    r"let me (?:correct|change|fix|update)|(?:change|update|fix) (?:that|my answer)|"
+    r"(?:that was|i (?:said|put|typed|wrote) (?:that |it )?) ?wrong|wrong answer|my (?:mistake|bad)|"
+    r"typo|not \d+(?:\.\d+)?\b|more like|rather)\b")
 
 
 def is_correction(text: str) -> bool:

@@ -11,6 +11,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.history import slots_set_since_user_message
+from redflags.detector import detect
 from redflags.levels import FLAG_LEVELS, FLAG_SOURCES, LEVEL_ORDER, combined_level, max_level
 
 # The checklist question each form slot asks, and the flag a "yes" means.
@@ -70,6 +72,16 @@ def entries_from_entities(entities: List[Dict[Text, Any]], text: Text) -> List[D
     ]
 
 
+def flags_about_the_relative(text: Text, relation: Text,
+                             entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """Signs the message-by-message detector took for someone else's, in a conversation
+    already known to be about this relative ("I'm helping my son", then "he's been on
+    prednisone for years"): his signs are the patient's."""
+    found = {e["value"] for e in entities if e.get("entity") == "red_flag"}
+    return [evidence_entry(d.flag, d.level, d.trigger, d.rule, text, source=d.source)
+            for d in detect(text, writing_for=relation).present if d.flag not in found]
+
+
 def denied_families(evidence: Optional[List[Dict[Text, Any]]]) -> Set[Text]:
     """Families whose clarifying question the patient has answered no."""
     return {entry.get("flag") for entry in evidence or []
@@ -120,6 +132,17 @@ class ActionEscalateRedFlag(Action):
         return _events(updates) + _end_form(tracker)
 
 
+def _weak_guess_on_an_answer(tracker: Tracker, question: Dict[Text, Any]) -> bool:
+    """A learned-layer doubt below its second-look threshold, on a message that answered
+    the question the form asked ("eleven days"): the answer explains the message."""
+    requested = tracker.get_slot("requested_slot")
+    if not str(question.get("rule", "")).startswith("learned:") or question.get("strong") \
+            or not requested:
+        return False
+    return tracker.get_slot(requested) is not None and \
+        requested in slots_set_since_user_message(tracker)
+
+
 class ActionAskRedFlagQuestion(Action):
     """Remembers which family to ask about; the rule then asks the clarifying question."""
 
@@ -128,15 +151,16 @@ class ActionAskRedFlagQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        family = next(
-            (e["value"] for e in tracker.latest_message.get("entities", [])
-             if e.get("entity") == "red_flag_question"),
-            None,
-        )
-        if tracker.active_loop_name == "triage_form" and \
-                family in denied_families(tracker.get_slot("red_flag_evidence")):
-            # The patient already said no to this family's question: the questions go on.
-            # A rule-confirmed sign still escalates; only the doubtful ask is not repeated.
+        question = next((e for e in tracker.latest_message.get("entities", [])
+                         if e.get("entity") == "red_flag_question"), {})
+        family = question.get("value")
+        if tracker.active_loop_name == "triage_form" and (
+                family in denied_families(tracker.get_slot("red_flag_evidence"))
+                or family in (tracker.get_slot("red_flags") or [])
+                or _weak_guess_on_an_answer(tracker, question)):
+            # The form goes on (and ends at once for a flag already recorded). The rules'
+            # doubts are asked; not a doubt already answered, already confirmed (a relative's
+            # sign, read with the whole conversation), or weakly learned from an answer.
             return [SlotSet("awaiting_red_flag_answer", False)]
         return [SlotSet("pending_red_flag", family), SlotSet("awaiting_red_flag_answer", True)]
 

@@ -20,11 +20,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import clock, parsing
+from actions.history import slots_set_since_user_message
 from actions.red_flags import (
     CHECKLIST_FLAGS,
     FLAG_LEVELS,
     clarifying_answer,
     entries_from_entities,
+    flags_about_the_relative,
     evidence_entry,
     record_flags,
 )
@@ -81,7 +83,8 @@ def _parsed(slot: Text, text: Text, answering: bool, today: datetime.date) -> Di
             parsing.parse_pain_radiation(text, answering=answering), "pain_radiates", "pain_side"),
         "onset": lambda: _pair(
             parsing.parse_onset(text, answering=answering), "onset", "onset_activity"),
-        "duration_weeks": lambda: {"duration_weeks": parsing.parse_duration_weeks(text, today)},
+        "duration_weeks": lambda: {"duration_weeks": parsing.parse_duration_weeks(
+            text, today, answering=answering)},
         "severity": lambda: {"severity": parsing.parse_severity(text, answering=answering)},
         "desk_hours": lambda: {"desk_hours": parsing.parse_desk_hours(text, answering=answering)},
         "training_change": lambda: _pair(
@@ -141,6 +144,9 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
     text = text or ""
     updates: Dict[Text, Any] = {}
     updates.update(record_flags(slots, entries_from_entities(entities, text)))
+    if slots.get("patient_relation"):
+        updates.update(record_flags({**slots, **updates}, flags_about_the_relative(
+            text, slots["patient_relation"], entities)))
     updates.update(_about_the_patient(text, slots))
     if (intent == "request_booking" or parsing.asks_to_book(text)) and \
             not slots.get("booking_requested"):
@@ -183,7 +189,8 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
             if slot in found and (slots.get(slot) is None or may_replace):
                 updates.update({k: v for k, v in found.items() if k not in updates})
         if slots.get("onset") and not slots.get("onset_activity") and requested != "onset" \
-                and not any(k in updates for k in TRIAGE_SLOTS):
+                and not any(k in updates for k in TRIAGE_SLOTS) \
+                and not parsing.parse_eases_worsens(text):
             # "Suddenly", then "picking up my toddler": more about how it started.
             activity = (parsing.parse_onset(text, answering=True) or (None, None))[1]
             if activity:
@@ -253,16 +260,6 @@ def times_asked(tracker: Tracker, slot: Text, form: Text = FORM,
                 "utter_action") == f"utter_ask_{form}_{slot}":
             asked += 1
     return asked
-
-
-def slots_set_since_user_message(tracker: Tracker) -> set:
-    names = set()
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "slot":
-            names.add(event["name"])
-    return names
 
 
 class ActionExtractTriageSlots(Action):

@@ -203,7 +203,8 @@ class ContextCues:
         self._writer = PhraseMatcher(nlp.vocab, attr="NORM")
         self._writer.add("WRITER", [nlp.make_doc(p) for p in WRITER_IS_PATIENT])
 
-    def cues(self, doc: Doc) -> Dict[str, List[Tuple[int, int]]]:
+    def cues(self, doc: Doc, writing_for: Optional[str] = None) -> Dict[str, List[Tuple[int, int]]]:
+        """`writing_for`: the relative the conversation is already known to be about."""
         found: Dict[str, List[Tuple[int, int]]] = {}
         for match_id, start, end in self._matcher(doc):
             found.setdefault(doc.vocab.strings[match_id], []).append((start, end))
@@ -213,21 +214,22 @@ class ContextCues:
                 found.setdefault("HISTORY", []).append((start, end))
         for _, start, end in self._ages(doc):
             found.setdefault("HISTORY", []).append((start, end))
-        found["PATIENT"] = [(i, i + 1) for i in sorted(self.patient_tokens(doc))]
+        found["PATIENT"] = [(i, i + 1) for i in sorted(self.patient_tokens(doc, writing_for))]
         return found
 
-    def patient_tokens(self, doc: Doc) -> Set[int]:
+    def patient_tokens(self, doc: Doc, writing_for: Optional[str] = None) -> Set[int]:
         """Indices of the words that name the patient when someone writes for them.
 
-        With a proxy frame ("writing for my dad", "he's 70", "can you see her") the named
-        relative, wherever it recurs, and every he/she/his/her are the patient. A relative who
-        "says" something is the patient for the rest of that sentence ("my wife says she
-        can't feel her bum"). Neither applies when the writer says they are the patient.
+        With a proxy frame ("writing for my dad", "he's 70", "can you see her"), in this
+        message or earlier in the conversation (`writing_for`), the named relative, wherever
+        it recurs, and every he/she/his/her are the patient. A relative who "says" something
+        is the patient for the rest of that sentence ("my wife says she can't feel her bum").
+        Neither applies when the writer says they are the patient.
         """
         if self._writer(doc):
             return set()
-        named: Set[str] = set()
-        proxy = False
+        named: Set[str] = {writing_for} if writing_for else set()
+        proxy = bool(writing_for)
         reported: Set[int] = set()
         for match_id, start, end in self._owner(doc):
             label = doc.vocab.strings[match_id]

@@ -13,6 +13,7 @@ from spacy.util import filter_spans
 from redflags import context
 from redflags.levels import FLAG_LEVELS, FLAG_SOURCES, combined_level, escalate
 from redflags.rules import RULES, Rule
+from redflags.spelling import SpellingFixer
 
 # Longer than any sensible chat message; the rest is still scanned, in chunks.
 CHUNK_CHARS = 5000
@@ -104,54 +105,6 @@ def _vocabulary() -> Set[str]:
     return words
 
 
-class SpellingFixer:
-    """Maps a misspelt token to a rule word one slip away.
-
-    Only slips that keep a word recognisable are fixed (a dropped, doubled or extra
-    letter, two letters swapped; a changed letter only in long words), so "bladdr",
-    "numbnes", "controll", "brething" and "incontinance" are understood while short
-    real words ("leaning" vs "leaking") are left alone.
-    """
-
-    MIN_LENGTH = 5
-    OMISSION_MIN_LENGTH = 4  # "fevr" -> "fever"
-    SUBSTITUTION_MIN_LENGTH = 8
-
-    def __init__(self, vocabulary: Iterable[str], correct_words: Iterable[str] = ()) -> None:
-        self.vocabulary = {w for w in vocabulary if len(w) >= self.OMISSION_MIN_LENGTH}
-        # Real words are never "fixed": "five" is not a slip of "fiver" (fever).
-        self.correct_words = set(correct_words) - self.vocabulary
-        self._by_deletion: Dict[str, str] = {}
-        for word in sorted(self.vocabulary):
-            for variant in self._deletions(word):
-                self._by_deletion.setdefault(variant, word)
-        self.fix = lru_cache(maxsize=20000)(self._fix)
-
-    @staticmethod
-    def _deletions(word: str) -> List[str]:
-        return [word[:i] + word[i + 1:] for i in range(len(word))]
-
-    def _fix(self, token: str) -> str:
-        if token in self.vocabulary or token in self.correct_words or not token.isalpha():
-            return token
-        if len(token) >= self.OMISSION_MIN_LENGTH and token in self._by_deletion:
-            return self._by_deletion[token]  # one letter left out
-        if len(token) < self.MIN_LENGTH:
-            return token
-        for variant in self._deletions(token):  # one extra letter typed
-            if variant in self.vocabulary:
-                return variant
-        for i in range(len(token) - 1):  # two letters swapped
-            swapped = token[:i] + token[i + 1] + token[i] + token[i + 2:]
-            if swapped in self.vocabulary:
-                return swapped
-        if len(token) >= self.SUBSTITUTION_MIN_LENGTH:  # one letter changed
-            for variant in self._deletions(token):
-                if variant in self._by_deletion:
-                    return self._by_deletion[variant]
-        return token
-
-
 class RedFlagDetector:
     """Loads the pipeline and rules once; `detect` is then cheap (about a millisecond)."""
 
@@ -181,20 +134,21 @@ class RedFlagDetector:
             token.norm_ = self.speller.fix(token.norm_.lower())
         return doc
 
-    def detect(self, text: Optional[str]) -> DetectionResult:
+    def detect(self, text: Optional[str], writing_for: Optional[str] = None) -> DetectionResult:
         result = DetectionResult()
         if not text or not text.strip():
             return result
         offset = 0
         for chunk in _chunks(text, CHUNK_CHARS):
-            self._detect_chunk(chunk, offset, result)
+            self._detect_chunk(chunk, offset, result, writing_for)
             offset += len(chunk)
         result.present, result.unsure = escalate(result.present, result.unsure, result.signs)
         return result
 
-    def _detect_chunk(self, text: str, offset: int, result: DetectionResult) -> None:
+    def _detect_chunk(self, text: str, offset: int, result: DetectionResult,
+                      writing_for: Optional[str] = None) -> None:
         doc = self._doc(text)
-        cues = self.cues.cues(doc)
+        cues = self.cues.cues(doc, writing_for)
         norms = [token.norm_ for token in doc]
         for span, rule, family in self._best_matches(doc):
             detection = self._judge(doc, norms, span, rule, family, cues, offset)
@@ -368,6 +322,9 @@ def _shared_detector() -> RedFlagDetector:
     return RedFlagDetector()
 
 
-def detect(text: Optional[str]) -> DetectionResult:
-    """Red flags in one patient message (the module-wide detector is built on first use)."""
-    return _shared_detector().detect(text)
+def detect(text: Optional[str], writing_for: Optional[str] = None) -> DetectionResult:
+    """Red flags in one patient message (the module-wide detector is built on first use).
+
+    `writing_for`: the relative the conversation is known to be about ("dad"), whose
+    he/his/him are then the patient even in a message that does not say so again."""
+    return _shared_detector().detect(text, writing_for)

@@ -5,7 +5,8 @@ It runs last in the pipeline so nothing after it can undo it:
   carrying the trigger words, the rule and the spec's source, for the audit trail;
 - a message that needs one clarifying question forces `red_flag_unsure` with a
   `red_flag_question` entity naming the family, its level, and what asked (`rule`: the
-  rule id, or `learned:<family>` for the learned layer);
+  rule id, or `learned:<family>` for the learned layer, whose question also says whether
+  it passed the second-look threshold, `strong`);
 - when the rules find nothing present and nothing to ask, the learned layer
   (`redflags.learned`, fitted by `rasa train` and stored inside the trained model) may
   ask that one question; it never escalates or dismisses on its own;
@@ -61,7 +62,7 @@ def _entity(detection: Detection, name: str) -> Dict[Text, Any]:
     }
 
 
-def _learned_question(text: Text, family: Text, score: float) -> Dict[Text, Any]:
+def _learned_question(text: Text, family: Text, score: float, strong: bool) -> Dict[Text, Any]:
     return {
         "entity": QUESTION_ENTITY,
         "value": family,
@@ -204,7 +205,9 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         elif self.asking is not None and (
             question := self.asking.ask(text, closed=learned.gate(result))
         ):
-            entities.append(_learned_question(text, *question))
+            family, score = question
+            entities.append(_learned_question(text, family, score,
+                                              strong=score >= self.asking.closed_threshold))
             self._force(message, UNSURE_INTENT)
         else:
             self._demote_red_flag_guess(message)

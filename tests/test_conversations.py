@@ -335,3 +335,70 @@ def test_a_red_flag_while_giving_call_back_details_interrupts_that_too(assistant
     assert "10177" in reply
     assert assistant.tracker(sender)["active_loop"].get("name") is None
     assert assistant.slots(sender)["triage_level"] == "emergency"
+
+
+def test_a_shrug_at_a_safety_question_is_asked_again_not_taken_as_yes(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my lower back", "no it doesn't spread", "gradually",
+                                   "3 weeks", "5", "walking helps", "6 hours", "same as always"])
+    for shrug in ["lol", "asdfgh"]:
+        reply = assistant.texts(sender, shrug)
+        assert "emergency unit now" not in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] in (None, "routine") and slots["red_flags"] in (None, [])
+    assert slots["check_bladder_bowel"] is None
+    # Not answered twice: recorded for reception, with the safety net, never dropped.
+    assert slots["declined_safety_questions"] == ["check_bladder_bowel"]
+    assert "10177" in reply and "numbness" in reply
+
+
+def test_not_understood_twice_running_offers_other_ways_on(assistant):
+    sender = assistant.new_sender()
+    first = assistant.say(sender, "asdfgh")
+    second = assistant.say(sender, "qwerty zxcv")
+    third = assistant.say(sender, "asdfgh")
+    assert "didn't quite get that" in first[-1]["text"]
+    assert "still not getting it" in second[-1]["text"]
+    titles = [button["title"] for button in second[-1]["buttons"]]
+    assert "Book an appointment" in titles and "Ask reception to call me" in titles
+    assert third[-1]["text"] != second[-1]["text"]
+    reply = assistant.texts(sender, "/request_human")
+    assert "call you back" in reply
+
+
+def test_a_relatives_sign_counts_in_a_later_message_that_only_says_he(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "Hi, I'm writing for my husband, he's 58")
+    answer_all(assistant, sender, ["his lower back", "no it stays there", "gradually"])
+    reply = assistant.texts(sender, "he has been taking cortisone tablets for a long time "
+                                    "for his arthritis")
+    assert "doctor" in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "urgent" and "trauma_fracture" in slots["red_flags"]
+    # Someone else named in the same conversation is still someone else.
+    other = assistant.new_sender()
+    assistant.texts(other, "Hi, I'm writing for my husband, he's 58")
+    assistant.texts(other, "his lower back")
+    assistant.texts(other, "his mother had bone cancer")
+    assert assistant.slots(other)["triage_level"] in (None, "routine")
+
+
+def test_a_reply_not_understood_at_the_summary_gets_the_summary_again(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my lower back", "no it stays there", "gradually",
+                                   "3 weeks", "5", "sitting", "8 hours", "same as usual"]
+               + CHECKLIST_NO)
+    again = assistant.texts(sender, "qwzx")
+    assert "didn't quite get that" in again and "Is that right?" in again
+    assert "assessment" in assistant.texts(sender, "yes")
+    assert assistant.slots(sender)["booking_status"] == "offered"
+
+
+def test_hours_at_the_desk_are_not_how_long_it_has_hurt(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my lower back", "no it stays there", "gradually"])
+    assistant.texts(sender, "I don't know")  # how long: left for the physio
+    answer_all(assistant, sender, ["5", "sitting", "like 7 hours a day at my desk"])
+    slots = assistant.slots(sender)
+    assert slots["desk_hours"] == 7 and slots["duration_weeks"] is None
+    assert "duration_weeks" in slots["skipped_questions"]

@@ -473,3 +473,41 @@ def test_general_words_are_training_only_when_asked_or_about_exercise():
     assert parsing.parse_training_change("I started running more", answering=False) == \
         ("increased", "running")
     assert parsing.parse_training_change("no change", answering=True) == ("unchanged", None)
+
+
+def test_a_slip_in_a_parser_word_is_read_as_meant():
+    assert parse_onset("it came on graadually") == ("gradual", None)
+    assert parse_pain_location("it's my loewr back") == "lower_back"
+    assert parse_duration_weeks("about 5 weeeks", today=TODAY) == 5.0
+    assert parse_pain_radiation("no it doesn't sread", answering=True) == ("none", None)
+
+
+@pytest.mark.parametrize("word", ["leaning", "power", "weak", "bread"])
+def test_a_real_english_word_is_never_fixed_into_a_parser_word(word):
+    assert normalise(f"my {word}") == f"my {word}"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("8w", 8.0), ("7d", 1.0), ("yoh, 7d", 1.0),
+    ("2 hours a day at my desk", None),
+    ("I run 3 days a week and it started 2 weeks ago", 2.0),
+])
+def test_unit_letters_and_rates_in_durations(text, expected):
+    assert parse_duration_weeks(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["nope, only there", "eish, nope", "ja nope",
+                                  "Thanks for asking. Nope, only there."])
+def test_a_reply_that_opens_with_no_says_the_pain_stays_put(text):
+    assert parse_pain_radiation(text, answering=True) == ("none", None)
+
+
+@pytest.mark.parametrize("text", ["no idea", "nah not sure"])
+def test_no_idea_is_not_a_no(text):
+    assert parse_pain_radiation(text, answering=True) is None
+
+
+@pytest.mark.parametrize("text, expected", [("middle of back", "mid_back"),
+                                            ("top of back", "upper_back")])
+def test_a_place_on_the_back_without_my(text, expected):
+    assert parse_pain_location(text) == expected

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from redflags import detect
-from redflags.detector import RedFlagDetector, SpellingFixer
+from redflags.detector import RedFlagDetector
+from redflags.spelling import SpellingFixer
 from redflags.evaluate import evaluate
 from redflags.levels import combined_level
 

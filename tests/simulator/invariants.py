@@ -87,7 +87,7 @@ def stated_facts_in_slots(conversation: Conversation) -> Verdict:
     wrong = [f"{question}: said {stated!r}, slot {slots.get(question)!r}"
              for question, stated in conversation.stated.items()
              if not _same(question, stated, slots.get(question))]
-    if conversation.persona.writer.for_someone_else and not slots.get("patient_relation"):
+    if conversation.relative_introduced and not slots.get("patient_relation"):
         wrong.append(f"patient_relation: wrote for their {conversation.persona.writer.relation}, "
                      f"slot {slots.get('patient_relation')!r}")
     if not conversation.stated and not wrong:
@@ -193,6 +193,18 @@ def booking_request_skips_open_questions(conversation: Conversation) -> Verdict:
     return PASS
 
 
+def never_the_same_reply_three_turns_running(conversation: Conversation) -> Verdict:
+    """A patient who is not understood gets another way forward, not the same words again."""
+    said = [(turn.number, "\n".join(
+        (reply.get("text") or "") + "".join(f" [{button.get('title')}]"
+                                            for button in reply.get("buttons") or [])
+        for reply in turn.replies)) for turn in conversation.turns]
+    for (number, text), (_, second), (_, third) in zip(said, said[1:], said[2:]):
+        if text and text == second == third:
+            return fail(f"turns {number}-{number + 2} all ended with {text[:80]!r}")
+    return PASS
+
+
 def every_turn_answered(conversation: Conversation) -> Verdict:
     for turn in conversation.turns:
         if turn.status != 200:
@@ -235,6 +247,7 @@ INVARIANTS: Dict[str, Callable[[Conversation], Verdict]] = {
     "no_false_alarm": no_false_alarm,
     "booked_at_wished_time": booked_at_wished_time,
     "booking_request_skips_open_questions": booking_request_skips_open_questions,
+    "never_the_same_reply_three_turns_running": never_the_same_reply_three_turns_running,
     "every_turn_answered": every_turn_answered,
     "questions_answered": questions_answered,
     "refusals_recorded": refusals_recorded,

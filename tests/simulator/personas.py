@@ -22,6 +22,7 @@ STYLES = (
     "corrects",          # gives a wrong answer, then corrects it ("actually 4 weeks, not 2")
     "for_relative",      # writes for a relative ("I'm asking for my gran, she's 81")
     "whatsapp_numbers",  # answers button questions with the button's number ("1")
+    "unclear",           # now and then, a message that says nothing ("hmm", "?", "asdf")
 )
 GOALS = ("routine", "book_early", "questions_only")
 
@@ -160,6 +161,7 @@ class Persona:
     digressions: Tuple[Tuple[int, str], ...] = ()
     refused: Tuple[str, ...] = ()             # questions never answered
     wrong_answer_turns: Tuple[int, ...] = ()  # turns answering a different question
+    unclear_turns: Tuple[int, ...] = ()       # turns whose message says nothing
     correction: Optional[Correction] = None
     # Open questions volunteered in the first message (all_in_one, out_of_order).
     volunteered_first: Tuple[str, ...] = ()
@@ -185,6 +187,8 @@ class Persona:
             parts.append(f"book@turn{self.booking.ask_turn} {day} {self.booking.hours}")
         if self.refused:
             parts.append(f"refuses={list(self.refused)}")
+        if self.unclear_turns:
+            parts.append(f"unclear@turns{list(self.unclear_turns)}")
         if self.correction:
             parts.append(f"corrects {self.correction.question} "
                          f"(first said {self.correction.first_answer})")
@@ -306,6 +310,11 @@ def random_persona(seed: int, style: Optional[str] = None, goal: Optional[str] =
             refused += (rng.choice(CHECKLIST_QUESTIONS),)
     wrong_turns = tuple(sorted(rng.sample(range(2, 10), rng.randint(1, 2)))) \
         if style == "wrong_question" else ()
+    unclear: Tuple[int, ...] = ()
+    if style == "unclear":  # one or two runs of one to three such messages in a row
+        unclear = tuple(sorted({start + offset for start in rng.sample(range(1, 14),
+                                                                       rng.randint(1, 2))
+                                for offset in range(rng.randint(1, 3))}))
     volunteered: Tuple[str, ...] = ()
     if style == "all_in_one":
         volunteered = OPEN_QUESTIONS
@@ -320,7 +329,7 @@ def random_persona(seed: int, style: Optional[str] = None, goal: Optional[str] =
         voice=Voice(typos=rng.random() < 0.3, sa_english=rng.random() < 0.4,
                     whatsapp=rng.random() < 0.35 or style == "whatsapp_numbers"),
         name=name, phone=phone, red_flag=flag, booking=booking, digressions=digressions,
-        refused=refused, wrong_answer_turns=wrong_turns,
+        refused=refused, wrong_answer_turns=wrong_turns, unclear_turns=unclear,
         correction=_correction(rng, facts) if style == "corrects" else None,
         volunteered_first=volunteered,
     )

@@ -344,6 +344,11 @@ class Speaker:
     def answer(self, question: str, value: Optional[object] = None) -> str:
         return self.voiced(self._padded(self.fact(question, value)))
 
+    def answer_to_another(self, question: str) -> str:
+        """An answer to a question the bot did not ask: as among other facts, a number says
+        what it counts ("pain 5/10"; a bare "5" at "how long?" means five of something)."""
+        return self.voiced(self._padded(self.fact_among_others(question)))
+
     def facts_together(self, questions: Sequence[str]) -> str:
         """Several facts in one message, as people write them: a number among other facts
         says what it counts ("pain 7/10", not a bare "7")."""
@@ -428,11 +433,20 @@ class Speaker:
         return self.voiced(self._pick(["thanks, bye", "ok thanks, that's all", "shot, thanks",
                                        "thank you, bye"]))
 
+    def unclear(self) -> str:
+        """A message that answers nothing: never a yes, a no or "not sure", which answer a
+        yes/no question."""
+        return self._pick(UNCLEAR)
+
     def no_email(self) -> str:
         return self.voiced(self._pick(["no email thanks", "skip", "no thanks"]))
 
     def not_now(self) -> str:
         return self.voiced(self._pick(["no", "skip for now", "not now"]))
+
+
+UNCLEAR = ["?", "hmm", "sorry?", "...", "hello?", "asdfgh", "wait", "huh", "\U0001F914",
+           "one sec", "hang on", "??", "sorry my phone", "k", "lol", "brb"]
 
 
 def button_number(buttons: List[Dict], wanted: Sequence[str]) -> Optional[str]:

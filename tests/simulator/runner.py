@@ -65,7 +65,7 @@ class Turn:
         """A turn that did not answer a questionnaire question (it costs the patient a turn),
         or answered the assistant's clarifying red-flag question."""
         return self.purpose in {"refusal", "wrong_answer", "question", "correction",
-                                "booking_request", "reveal", "clarify"}
+                                "booking_request", "reveal", "clarify", "unclear"}
 
 
 @dataclass
@@ -79,6 +79,7 @@ class Conversation:
     # The value each question's slot should hold: what the patient said last for it.
     stated: Dict[str, Any] = field(default_factory=dict)
     revealed_turn: Optional[int] = None
+    relative_introduced: bool = False  # "I'm asking for my gran": said, not only a persona's
     booking_requested_turn: Optional[int] = None
     refused_questions: Set[str] = field(default_factory=set)  # refused when asked
     asked_topics: List[Tuple[int, str]] = field(default_factory=list)
@@ -254,6 +255,8 @@ class PatientRun:
                 number >= flag.reveal_turn or slots.get("booking_status")):
             record.revealed_turn = number
             return speaker.red_flag(), "reveal"
+        if number in persona.unclear_turns:
+            return speaker.unclear(), "unclear"
         if persona.goal == "questions_only":
             if self.pending_digressions:
                 return self.ask_next_topic(number)
@@ -310,6 +313,7 @@ class PatientRun:
         parts = []
         if persona.writer.for_someone_else:
             parts.append(speaker.relative_intro())
+            record.relative_introduced = True
             record.stated["patient_age"] = persona.writer.age
         elif self.rng.random() < 0.4:
             parts.append(speaker.greeting())
@@ -378,7 +382,7 @@ class PatientRun:
             if other:
                 self.pending_wrong_turns.pop(0)
                 self._stated(other[0])
-                return speaker.answer(other[0]), "wrong_answer"
+                return speaker.answer_to_another(other[0]), "wrong_answer"
         correction = persona.correction
         if correction and correction.question == slot and self.first_answer_turn is None:
             self.first_answer_turn = number

@@ -1,0 +1,37 @@
+"""Not understood: the question just asked outside a form (the summary check, the booking
+offer) is asked again, as a form asks its own; twice running, the second reply offers
+other ways on, rather than the same "sorry, I didn't get that" a patient has just read."""
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.history import question_before_user_message, said_in_reply_to_previous_message
+
+# Not repeated: the not-understood replies themselves, and a red-flag question, which a
+# reply that is not a yes or no leaves unanswered for reception (actions/triage.py).
+NOT_ASKED_AGAIN = {None, "utter_default", "utter_not_understood_again",
+                   "utter_ask_red_flag_question"}
+
+
+def unclear_reply(tracker: Tracker, response: Text, again: Text) -> Text:
+    """`response` the first time a message is not understood, `again` the second time."""
+    return again if said_in_reply_to_previous_message(tracker, response) else response
+
+
+class ActionNotUnderstood(Action):
+    def name(self) -> Text:
+        return "action_not_understood"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        reply = unclear_reply(tracker, "utter_default", "utter_not_understood_again")
+        dispatcher.utter_message(response=reply)
+        question = question_before_user_message(tracker)
+        if reply == "utter_default" and question not in NOT_ASKED_AGAIN \
+                and not tracker.active_loop.get("name"):
+            # As an action, not a message: the rules that follow the question then apply.
+            return [FollowupAction(question)]
+        return []

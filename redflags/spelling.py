@@ -1,0 +1,53 @@
+"""Spelling slips fixed against a known vocabulary: the red-flag rules' words and the
+triage parsers' words, so "bladdr" and "graadually" read as meant."""
+
+from functools import lru_cache
+from typing import Dict, Iterable, List
+
+
+class SpellingFixer:
+    """Maps a misspelt token to a rule word one slip away.
+
+    Only slips that keep a word recognisable are fixed (a dropped, doubled or extra
+    letter, two letters swapped; a changed letter only in long words), so "bladdr",
+    "numbnes", "controll", "brething" and "incontinance" are understood while short
+    real words ("leaning" vs "leaking") are left alone.
+    """
+
+    MIN_LENGTH = 5
+    OMISSION_MIN_LENGTH = 4  # "fevr" -> "fever"
+    SUBSTITUTION_MIN_LENGTH = 8
+
+    def __init__(self, vocabulary: Iterable[str], correct_words: Iterable[str] = ()) -> None:
+        self.vocabulary = {w for w in vocabulary if len(w) >= self.OMISSION_MIN_LENGTH}
+        # Real words are never "fixed": "five" is not a slip of "fiver" (fever).
+        self.correct_words = set(correct_words) - self.vocabulary
+        self._by_deletion: Dict[str, str] = {}
+        for word in sorted(self.vocabulary):
+            for variant in self._deletions(word):
+                self._by_deletion.setdefault(variant, word)
+        self.fix = lru_cache(maxsize=20000)(self._fix)
+
+    @staticmethod
+    def _deletions(word: str) -> List[str]:
+        return [word[:i] + word[i + 1:] for i in range(len(word))]
+
+    def _fix(self, token: str) -> str:
+        if token in self.vocabulary or token in self.correct_words or not token.isalpha():
+            return token
+        if len(token) >= self.OMISSION_MIN_LENGTH and token in self._by_deletion:
+            return self._by_deletion[token]  # one letter left out
+        if len(token) < self.MIN_LENGTH:
+            return token
+        for variant in self._deletions(token):  # one extra letter typed
+            if variant in self.vocabulary:
+                return variant
+        for i in range(len(token) - 1):  # two letters swapped
+            swapped = token[:i] + token[i + 1] + token[i] + token[i + 2:]
+            if swapped in self.vocabulary:
+                return swapped
+        if len(token) >= self.SUBSTITUTION_MIN_LENGTH:  # one letter changed
+            for variant in self._deletions(token):
+                if variant in self._by_deletion:
+                    return self._by_deletion[variant]
+        return token

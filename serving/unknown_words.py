@@ -1,0 +1,81 @@
+"""Rasa NLU graph component: a short message made only of words the training data never
+had ("lol", "huh", "asdfgh") is not understood, rather than guessed.
+
+The intent classifier gives every message some intent, and to one or two unknown words it
+gives `affirm` with high confidence: "huh" at "Any numbness around your bottom?" was read
+as yes, and a patient got emergency advice for a shrug. Such a message becomes
+`nlu_fallback`, so the question is asked again. Longer messages of unknown words stay with
+the classifier, which recognises other languages. Numbers are answers ("7", "3 weeks"),
+so a message with a digit is left alone.
+"""
+
+import json
+import re
+from typing import Any, Dict, List, Optional, Set, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+VOCABULARY_FILE = "vocabulary.json"
+MAX_UNKNOWN_WORDS = 2
+_TOKEN = re.compile(r"[\w']+")
+
+
+def words(text: Optional[Text]) -> List[Text]:
+    """The message's all-letter tokens ("5k" and "BK-7K3Q9X" give none)."""
+    return [token for token in _TOKEN.findall((text or "").lower())
+            if token.replace("'", "").isalpha()]
+
+
+def says_nothing_known(text: Optional[Text], vocabulary: Set[Text]) -> bool:
+    found = words(text)
+    return (0 < len(found) <= MAX_UNKNOWN_WORDS and not any(ch.isdigit() for ch in text)
+            and not any(word in vocabulary for word in found))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class UnknownWordsFallback(GraphComponent):
+    """Turns a short message of unknown words into `nlu_fallback` (config.yml: after the
+    FallbackClassifier, before the red-flag detector, which still reads every message)."""
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource,
+                 vocabulary: Optional[Set[Text]] = None) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self.vocabulary = vocabulary or set()
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "UnknownWordsFallback":
+        return cls(model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "UnknownWordsFallback":
+        with model_storage.read_from(resource) as directory:
+            vocabulary = json.loads((directory / VOCABULARY_FILE).read_text("utf-8"))
+        return cls(model_storage, resource, set(vocabulary))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self.vocabulary = {word for message in training_data.intent_examples
+                           for word in words(message.get(TEXT))}
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / VOCABULARY_FILE).write_text(
+                json.dumps(sorted(self.vocabulary)), "utf-8")
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if says_nothing_known(message.get(TEXT), self.vocabulary):
+                fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
+                ranking = [entry for entry in message.get(INTENT_RANKING_KEY, [])
+                           if entry.get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME]
+                message.set(INTENT, fallback, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [fallback] + ranking, add_to_output=True)
+        return messages
