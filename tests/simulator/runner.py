@@ -442,7 +442,9 @@ class PatientRun:
             best_distance = distance_from_wish(
                 persona, dt.datetime.fromisoformat(best["start"]), today)
             wished_day = persona.booking.preferred_day(today)
-            still_before = all(dt.datetime.fromisoformat(e["start"]).date() <= wished_day
+            # Shown times on the wished day, a patient takes the nearest rather than asking
+            # for more (which moves on past it); earlier days, they ask for other times.
+            still_before = all(dt.datetime.fromisoformat(e["start"]).date() < wished_day
                                for e in offered)
             if best_distance > 0 and still_before and self.more_times_asked < MORE_TIMES_PATIENCE:
                 self.more_times_asked += 1
