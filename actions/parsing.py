@@ -785,7 +785,8 @@ def parse_training_change(text: str, answering: bool = True) -> tuple[str, str |
     votes: dict[str, tuple[int, int]] = {}
     cues = _mentions(t, _TRAINING_CUES)
     about_exercise = [m.span() for m in re.finditer(r"[^.!?;]+", t)
-                      if _mentions(m.group(), _SPORTS) or _EXERCISE.search(m.group())]
+                      if any(m.start() <= sport.start < m.end() for sport in sports)
+                      or _EXERCISE.search(m.group())]
     # "since I started working from home. I've cut back on rugby": the sentence about
     # exercise decides, when one has a cue.
     cues = [c for c in cues if any(start <= c.start < end for start, end in about_exercise)] \
@@ -963,3 +964,7 @@ _CORRECTION = re.compile(
 def is_correction(text: str) -> bool:
     """The patient corrects an earlier answer ("actually it's 4 weeks, not 2")."""
     return bool(_CORRECTION.search(normalise(text)))
+
+
+# Built at import (about 0.8 s), so no patient's first message waits for it.
+_speller()
