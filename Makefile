@@ -7,9 +7,11 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/triage.tar.gz
-# The red-flag component fits its asking layer from redflags/ (code and corpus) and tests/data.
+# The red-flag component fits its asking layer from redflags/ (code and corpus) and tests/data;
+# the trained NLU components in serving/ are code the model is built with.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
-	$(wildcard redflags/*.py redflags/corpus/*.yml tests/data/*.yml)
+	$(wildcard redflags/*.py redflags/corpus/*.yml tests/data/*.yml) \
+	serving/word_slips.py serving/unknown_words.py
 
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
@@ -23,7 +25,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup train run test validate story-test pytest eval eval-conversations eval-safety shell clean \
+.PHONY: help setup train run test validate story-test pytest eval eval-conversations eval-facts eval-questions eval-safety shell clean \
 	browser fonts user purge bench audit simulate
 
 help: ## List the targets
@@ -112,6 +114,14 @@ eval-conversations: $(MODEL) ## Whole scripted conversations (frozen, from patie
 	$(PY) -m scripts.eval_conversations $(or $(SCRIPTS),tests/holdout/triage_scripts_frozen.yml)
 	$(PY) -m scripts.eval_conversations tests/holdout/triage_scripts_frozen_2.yml \
 	  --report results/eval_conversations_2.txt
+
+eval-facts: $(INSTALLED) ## Triage facts read from single patient messages (dev set, then the frozen one)
+	PRACTICE_NOW=$(or $(PRACTICE_NOW),2027-03-01T08:30) $(PY) -m scripts.eval_facts \
+	  tests/facts/triage_facts_dev.yml $(wildcard tests/holdout/triage_facts_frozen.yml)
+
+eval-questions: $(MODEL) ## Patients' questions: right answers, wrong answers, honest "not sure" (dev, frozen)
+	$(PY) -m scripts.eval_questions tests/faq/faq_questions_dev.yml \
+	  $(wildcard tests/holdout/faq_questions_frozen.yml) --model $(MODEL) --validation
 
 # Extra labelled sets: make eval-safety SAFETY_SETS="path/a.yml path/b.yml". The frozen sets
 # are read only here, when they exist: never trained or tuned on.

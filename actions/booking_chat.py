@@ -30,6 +30,7 @@ from actions.history import slots_set_since_user_message
 from actions.misses import unclear_reply
 from actions.triage import (CHECKLIST_SLOTS, RED_FLAG_INTENTS, TRIAGE_SLOTS, answering_a_message,
                              times_asked)
+from redflags.levels import ESCALATED
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ BOOKING_STATE_QUESTION = re.compile(
     r"(?:booked|confirmed|sorted|done)\b|\bbooked (?:yet|now|already)\b", re.I)
 EMAIL_IN_TEXT = re.compile(r"[^\s<>\"',;]+@[^\s<>\"',;]+")
 # Not answers to "which time?": Rasa rejects the form and a digression rule answers.
-DIGRESSIONS = {"faq", "ask_why", "ask_needling_for_me", "request_human", "start_over",
-               "goodbye", "out_of_scope", "non_english", "deny", "refuse_answer"}
+DIGRESSIONS = {"faq", "ask_why", "ask_next_step", "ask_needling_for_me", "request_human",
+               "start_over", "goodbye", "out_of_scope", "non_english", "deny", "refuse_answer"}
 # A fresh booking forgets the previous one's choices, never the patient's name or number.
 BOOKING_SLOTS = ["booking_slot", "booking_slot_label", "offered_booking_slots", "booking_search",
                  "booking_preference", "booking_email", "prescreen_wanted", *PRESCREEN_SLOTS,
@@ -198,7 +199,7 @@ class ActionStartBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         level = tracker.get_slot("triage_level")
-        if level in ("emergency", "urgent"):
+        if level in ESCALATED:
             dispatcher.utter_message(response="utter_how_to_book")
             return []
         if level is None:
@@ -333,7 +334,7 @@ class ValidateBookingForm(BookingFormRules, FormValidationAction):
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if tracker.get_slot("triage_level") in ("emergency", "urgent"):
+        if tracker.get_slot("triage_level") in ESCALATED:
             return []
         required = list(domain_slots)
         if not tracker.get_slot("prescreen_wanted"):
@@ -406,7 +407,7 @@ class ActionConfirmBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         slots = tracker.current_slot_values()
-        if slots.get("triage_level") in ("emergency", "urgent"):
+        if slots.get("triage_level") in ESCALATED:
             return []  # the red-flag advice has been given; nothing is booked
         if not (slots.get("booking_consent") and slots.get("booking_confirmed")):
             dispatcher.utter_message(response="utter_booking_declined")

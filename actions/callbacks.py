@@ -21,6 +21,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from redflags.levels import ESCALATED
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_URL = f"sqlite:///{ROOT / 'var' / 'practice.db'}"
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I/L to misread
@@ -39,6 +41,17 @@ callback_requests = sa.Table(
     sa.Column("triage_summary", sa.Text),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("status", sa.String(16), nullable=False, default="open"),
+)
+
+# Questions the assistant could not answer, for the practice to add answers: the question's
+# words (cut short) and the topics considered, never who asked or anything else they said.
+unanswered_questions = sa.Table(
+    "unanswered_questions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("asked_at", sa.DateTime, nullable=False),
+    sa.Column("question", sa.String(300), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # not_covered | not_sure
+    sa.Column("closest_topics", sa.String(200), nullable=False),
 )
 
 
@@ -158,7 +171,7 @@ class ActionSaveCallback(Action):
         slots = tracker.current_slot_values()
         if not slots.get("callback_consent"):
             return [SlotSet("callback_status", "declined")]
-        reason = "red flag" if slots.get("triage_level") in ("emergency", "urgent") \
+        reason = "red flag" if slots.get("triage_level") in ESCALATED \
             else "asked for a person"
         try:
             reference = save_callback(tracker.sender_id, slots, reason)

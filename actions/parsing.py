@@ -27,12 +27,10 @@ import re
 from typing import NamedTuple
 
 import dateparser
-from spacy.lang.en.stop_words import STOP_WORDS
-from spellchecker import SpellChecker
 from word2number import w2n
 
 from actions import clock
-from redflags.spelling import SpellingFixer
+from redflags.spelling import CHAT_SPELLINGS, SpellingFixer, english_words
 
 __all__ = [
     "normalise",
@@ -47,6 +45,7 @@ __all__ = [
     "parse_writer",
     "parse_age",
     "is_real_answer",
+    "looks_like_question",
     "parse_eases_worsens",
     "parse_yes_no",
     "asks_to_book",
@@ -65,25 +64,6 @@ _NUM = r"\d+(?:\.\d+)?"
 _UNIT_LETTERS = {"d": "days", "w": "weeks", "h": "hours"}
 # A stem extends to the English words it begins, by at most this many letters.
 _MIN_STEM, _MAX_SUFFIX = 5, 4
-
-# Word-level fixes for common typos, chat spellings and unit abbreviations.
-_TYPOS = {
-    "bak": "back", "bck": "back", "lowwer": "lower", "lowback": "lower back",
-    "lowerback": "lower back", "upperback": "upper back", "midback": "mid back",
-    "nek": "neck", "sholder": "shoulder", "shoulderblade": "shoulder blade",
-    "shoulderblades": "shoulder blades", "rite": "right", "lft": "left",
-    "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "havent": "haven't",
-    "hasnt": "hasn't", "isnt": "isn't", "wasnt": "wasn't", "cant": "can't",
-    "wont": "won't", "im": "i'm", "ive": "i've", "id": "i'd", "its": "it's",
-    "shes": "she's", "hes": "he's", "theyre": "they're", "youre": "you're",
-    "thats": "that's", "whats": "what's", "arent": "aren't", "couldnt": "couldn't",
-    "excercise": "exercise", "exersize": "exercise", "trainning": "training",
-    "runing": "running", "outta": "out of", "u": "you",
-    "min": "minute", "mins": "minutes", "hr": "hour", "hrs": "hours",
-    "wk": "week", "wks": "weeks", "mth": "month", "mths": "months",
-    "mnth": "month", "mnths": "months", "yr": "year", "yrs": "years",
-}
-
 
 def _never_raise(func):
     """Parsing is best effort: a bug must make the bot ask again, not crash the action."""
@@ -108,7 +88,8 @@ def normalise(text: object) -> str:
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)  # "mid-back", "twenty-one"
     text = re.sub(r"(\d)(?!(?:st|nd|rd|th)\b)(?=[a-z])", r"\1 ", text)  # "8hrs", not "3rd"
     text = re.sub(r"(?<=\d )([dwh])\b", lambda m: _UNIT_LETTERS[m.group(1)], text)  # "8 w"
-    text = re.sub(r"[a-z']+", lambda m: _TYPOS.get(m.group()) or _speller().fix(m.group()), text)
+    text = re.sub(r"[a-z']+",
+                  lambda m: CHAT_SPELLINGS.get(m.group()) or _speller().fix(m.group()), text)
     return " ".join(text.split())
 
 
@@ -118,14 +99,14 @@ def _speller() -> SpellingFixer:
     the English words they stem ("gradual" -> "gradually"), so a word added to a table is
     understood misspelt too ("graadually", "sread"). A real English word is never "fixed"
     ("leaning" is not "cleaning")."""
-    stems = set(_TYPOS.values()) | set(_NUMBER_WORDS) | _FILLER
+    stems = set(CHAT_SPELLINGS.values()) | set(_NUMBER_WORDS) | _FILLER
     for value in globals().values():
         if isinstance(value, re.Pattern):
             stems.update(re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", value.pattern)))
-    english = set(SpellChecker(distance=1).word_frequency.dictionary)
+    english = english_words()
     stemmed = {word for word in english if any(
         word[:k] in stems for k in range(max(_MIN_STEM, len(word) - _MAX_SUFFIX), len(word)))}
-    return SpellingFixer(stems | stemmed, english | STOP_WORDS)
+    return SpellingFixer(stems | stemmed, english)
 
 
 # --------------------------------------------------------------------------
@@ -221,7 +202,10 @@ _CLAUSE_BREAK = re.compile(
     r"[,.;:!?()]"
     r"|\b(?:and|but|because|since|so|though|although|actually|rather|instead|when|while)\b"
 )
-_NEGATION = re.compile(r"\b(?:not|no|never|without|nothing|nor|cannot)\b|n't\b")
+# "Not sure what you mean by spread" and "no idea" are unsure, not a denial.
+_NEGATION = re.compile(
+    r"\b(?:not(?! (?:sure|certain)\b)|no(?! (?:idea|clue)\b)|never|without|nothing|nor|cannot)\b"
+    r"|n't\b")
 # A leading "no"/"yes" that answers the bot ("no, it's my neck") negates nothing.
 _ANSWER_PARTICLE = re.compile(
     r"^(?:no|nope|nah|yes|yeah|yep)\b"
@@ -257,6 +241,7 @@ _LOCATIONS = _table({
         "lower back", "low back", "lumbar", "lower spine", "small of {my} back",
         "above {my} (?:bum|butt|buttocks)", "bottom of {my} (?:back|spine)", "base of {my} spine",
         "tail ?bone", "coccyx", "sacrum", "sacral", "si joint", "buttock area",
+        "base of {my} back",
         "where {my} belt",
     ),
     "mid_back": (
@@ -265,7 +250,7 @@ _LOCATIONS = _table({
         "back of {my} ribs", "behind {my} ribs", "thoracic",
     ),
     "upper_back": ("upper back", "upper spine", "top of {my} (?:back|spine)", "shoulder blade",
-                   "between {my} shoulders"),
+                   "between {my} shoulders", "scapula(?:e|s)?"),
     "neck": ("neck", "base of {my} skull", "cervical"),
 })
 
@@ -277,8 +262,40 @@ def parse_pain_location(text: str) -> str | None:
     The last place mentioned that is not negated wins, so corrections work;
     a plain "my back" is too vague and gives None.
     """
-    asserted = [m.key for m in _mentions(normalise(text), _LOCATIONS) if not m.negated]
-    return asserted[-1] if asserted else None
+    t = normalise(text)
+    asserted = [m for m in _mentions(t, _LOCATIONS) if not m.negated]
+    # A place the pain runs to, a landmark or a place said to hurt only sometimes gives way
+    # to the place that hurts; a message with only such places still names one.
+    main = [m for i, m in enumerate(asserted)
+            if not _aside(t, asserted[i - 1].end if i else None, m)]
+    return (main or asserted)[-1].key if asserted else None
+
+
+# "base of my neck, runs down between my shoulder blades": where it spreads to.
+_SPREAD_VERB = re.compile(
+    r"\b(?:runs?|running|shoots?|shooting|spreads?|spreading|radiat\w*|travels?|travelling|"
+    r"goes|going|went|sends?|down|into|towards?)\b")
+# "middle of my back just below the left shoulder blade": the blade only says where.
+_LANDMARK = re.compile(
+    r"\b(?:below|beneath|under|underneath|above|next to|near|beside)"
+    r"(?: (?:just|the|my|left|right))* $")
+_SECONDARY = re.compile(r"\b(?:sometimes|occasionally|at times|now and then|also)\b")
+# "a rolled up towel behind my middle back helps": where a thing is put, not the pain.
+_PROP_PLACED = re.compile(
+    r"\b(?:towel|pillow|cushion|ball|roller|pad|heat pack|hot water bottle|ice pack|ice|brace|"
+    r"wheat bag|support)(?: [a-z']+){0,3} (?:behind|under|against|on|across)"
+    rf"(?: {_POSSESSIVE})? $")
+
+
+def _aside(t: str, previous_end: int | None, m: _Mention) -> bool:
+    """Whether a place is mentioned by the way (see above), judged on the words before it."""
+    before = _CLAUSE_BREAK.split(t[:m.start])[-1]
+    if _SECONDARY.search(before) or _PROP_PLACED.search(before) or _LANDMARK.search(before):
+        return True
+    if previous_end is None:
+        return False
+    between = t[previous_end:m.start]
+    return not re.search(r"[.!?]", between) and bool(_SPREAD_VERB.search(between))
 
 
 # --------------------------------------------------------------------------
@@ -294,6 +311,23 @@ _LIMBS = _table({
     "arm": ("arm", "forearm", "elbow", "wrist", "hand", "finger", "thumb",
             "shoulder(?! blade)"),
 })
+# Limbs that are not where the pain goes: an exercise ("leg press", "arm day"), a limb being
+# moved ("lifting my arms hurts"), and the shoulders, which sit beside the neck and upper back
+# ("my shoulders and upper back are stiff") unless the pain runs into them.
+_LIMB_EXERCISE = re.compile(
+    r" (?:press|day|curl|raise|extension|workout|session|machine|exercise|stretch|thrust|lift)")
+_LIMB_MOVED = re.compile(
+    r"\b(?:lift|rais|mov|bend|straighten|turn|stretch|cross|lower|swing|rotat|relax|shrug|"
+    rf"us|hold|put|stick)(?:e|es|ed|ing|s)? (?:up )?(?:{_POSSESSIVE} )?(?:\w+ )?$")
+_INTO_SHOULDER = re.compile(
+    rf"\b(?:into|down|to|through|towards?)(?: (?:{_POSSESSIVE}|the|left|right|top of|both))* $")
+
+
+def _limb_stated(t: str, limb: _Mention) -> bool:
+    if limb.negated or _LIMB_EXERCISE.match(t, limb.end) or _LIMB_MOVED.search(t, 0, limb.start):
+        return False
+    return not limb.text.startswith("shoulder") or bool(_INTO_SHOULDER.search(t, 0, limb.start))
+
 # "right" also means "all the way" ("right down to my foot").
 _SIDES = _table({
     "left": ("left",),
@@ -336,7 +370,7 @@ def parse_pain_radiation(text: str, answering: bool = False) -> tuple[str, str |
     """
     t = normalise(text)
     limbs = _mentions(t, _LIMBS)
-    asserted = [m for m in limbs if not m.negated]
+    asserted = [m for m in limbs if _limb_stated(t, m)]
     if asserted:
         value = asserted[-1].key
         plural = any(_PLURAL_LIMB.search(m.text) for m in asserted if m.key == value)
@@ -363,7 +397,20 @@ def _replies_no(t: str) -> bool:
 _ONSET_CUES = _table({
     "sudden": (
         "sudden(?:ly)?", "all of a sudden", "out of (?:nowhere|the blue)",
-        "(?:just|it|back|neck) went", "twinge", "(?:pop|popped|click|snap|snapped)",
+        "(?:just|it|back|neck) went", "twinge[ds]?",
+        # an event word in any form: "popped", "seized up", "zap, pow"
+        "(?:pop|click|snap|crack|twang|spasm)(?:ped|ed|ping|ing)?", "exploded", "seized",
+        "went into spasm", "gave out", "zap", "pow", "jolt(?:ed)?",
+        # an injury done to the back: "strained my lower back", "did my neck in"; "I hurt my
+        # back" alone is how many people say it is sore, so only with what they were doing
+        "(?:injured|strained|tweaked|wrenched|did|threw out|sprained|jarred|cricked|ricked|"
+        "torqued|buggered|stuffed) (?:{my} )?(?:\\w+ )?(?:back|neck|spine)",
+        "hurt (?:{my} )?(?:\\w+ )?(?:back|neck|spine|it|myself) (?:when|while|lifting|picking|"
+        "carrying|moving|playing|doing|at (?:the )?gym)",
+        "(?:injured|strained|tweaked|torqued) (?:it|myself)",
+        # a pain got at a moment, in the past: "stood up and got a sharp pain"
+        "(?:got|felt|had) (?:a|this|that|such a) (?:[a-z]+ ){0,3}?"
+        "(?:pain|twinge|jolt|shock|pull|tear)",
         "felt (?:it|something) (?:go|give|pull|tear)", "pulled (?:something|a muscle)",
         "woke up", "instantly", "immediately", "straight away", "at once", "in one go",
         "locked", "gave way", "jarred", "tweaked", "twisted", "put {my} back out",
@@ -376,6 +423,15 @@ _ONSET_CUES = _table({
         "nothing specific", "didn't do anything",
     ),
 })
+# When no onset word says how, a pinned moment still says it was sudden: "it happened on
+# Thursday", "on the 5th rep of my second set".
+_ONSET_MOMENT = re.compile(
+    r"\bhappened (?:on|at|when|while|during|today|yesterday|this|last|in the|\w+day)\b"
+    r"|\b(?:on|at|during) (?:the|my) (?:\w+ ){0,3}?(?:rep|set|lift|attempt|swing|serve|"
+    r"stroke|tackle|jump|landing|stride|pull)s?\b")
+# "feels like it needs to be popped" wishes for an event, it does not report one.
+_WISHED = re.compile(
+    r"\b(?:needs?|wants?|like|trying|tried) (?:to )?(?:be )?(?:an? )?(?:good |little |proper )?$")
 _ACTIVITY_LEAD = re.compile(r"\b(?:when|while|whilst|during|after) ")
 _ACTIVITY_VERB = re.compile(
     r"\b(?:lifting|picking|bending|carrying|twisting|reaching|playing|deadlifting|squatting|"
@@ -390,7 +446,8 @@ _ACTIVITY_END = re.compile(
 _SUBJECT = re.compile(r"^(?:i|we)(?:'m|'d|'ve)?(?: (?:was|were|had|have|been|just|busy))* ")
 # Clauses after "when"/"after" that are times or events, not activities.
 _NOT_ACTIVITY = re.compile(
-    r"^(?:it|it's|that|this|the pain|woke|waking|last|yesterday|today|"
+    r"^(?:it|it's|that|this|the pain|woke|waking|last|yesterday|today|start\w*|began|begin\w*|"
+    r"(?:the )?(?:day|night|morning|evening|weekend|season)\b|"
     r"(?:a |an |\d+ |a few |few |a couple of |couple of |several |some )?"
     r"(?:days?|weeks?|months?|years?|hours?|while|time)\b)"
 )
@@ -436,12 +493,14 @@ def parse_onset(text: str, answering: bool = False) -> tuple[str, str | None] | 
     """
     t = normalise(text)
     activity = _activity(t)
-    cues = _mentions(t, _ONSET_CUES)
+    cues = [m for m in _mentions(t, _ONSET_CUES) if not _WISHED.search(t, 0, m.start)]
     if cues:
         first = cues[0]
         if first.negated:
             return ("gradual" if first.key == "sudden" else "sudden"), activity
         return first.key, activity
+    if _ONSET_MOMENT.search(t):
+        return "sudden", activity
     return ("sudden", activity) if activity and answering else None
 
 
@@ -460,7 +519,9 @@ _DURATION = re.compile(
     rf"(?P<unit>{'|'.join(_WEEKS_PER_UNIT)})(?P<plural>s)?\b(?P<half> and a half)?"
 )
 # "twice a week", "8 hours a day", "45 years old" are not how long it has hurt.
-_NOT_DURATION_BEFORE = re.compile(r"\b(?:twice|once|times|per|every|hours?|sessions?) $")
+# "after a day at work", "within an hour it was stiff": a time inside the story.
+_NOT_DURATION_BEFORE = re.compile(
+    r"\b(?:twice|once|times|per|every|hours?|sessions?|after|within|into) $")
 _NOT_DURATION_AFTER = re.compile(r" (?:old|of age)\b")
 # How often, not how long: "2 hours a day", "3 days a week", "an hour daily".
 _RATE = re.compile(
@@ -541,6 +602,44 @@ def _parse_date(fragment: str, today: dt.date) -> dt.date | None:
     return None
 
 
+# "been lifting about 2 years", "took a few days off the gym": how long they have done
+# something, not how long it has hurt, unless the same clause names the pain ("lifting for 8
+# years and had back pain from it that whole time").
+_DOING = re.compile(
+    r"\b(?:doing|done|did|working|worked|labour|labor|rested|train\w*|exercis\w*|gym|sports?|"
+    r"workouts?)\b")
+_PAIN_WORD = re.compile(
+    r"\b(?:pain\w*|sore\w*|hurt\w*|ache\w*|aching|stiff\w*|injur\w*|issues?|problems?|trouble|"
+    r"agony|twinge\w*|spasm\w*|niggle\w*|back|neck|spine"
+    r"|it(?:'s| has| had)? (?:\w+ )?(?:started|began|begun|came|been|happened))\b")
+# A date with the moment it began in its clause: "woke up with it this morning", "last night
+# i bent over and it went". Unasked, a date elsewhere is when something else happened.
+_BEGAN = re.compile(
+    r"\b(?:woke|(?:started|began)(?! (?:\w+ing|to|doing)\b)|came on|came back|happened|hurt)\b")
+
+
+# "been running for 5 years and now my back is sore": "now" starts another time.
+_DURATION_CLAUSE_BREAK = re.compile(r"[,.;!?]| (?:and |but |so )?(?:now|then) ")
+
+
+def _clause_at(text: str, at: int) -> str:
+    start = max((m.end() for m in _DURATION_CLAUSE_BREAK.finditer(text, 0, at)), default=0)
+    end = _DURATION_CLAUSE_BREAK.search(text, at)
+    return text[start:end.start() if end else len(text)]
+
+
+def _about_doing(text: str, at: int) -> bool:
+    """Whether the clause around ``at`` tells of an activity and not of the pain."""
+    clause = _clause_at(text, at)
+    doing = _DOING.search(clause) or _mentions(clause, _SPORTS)
+    return bool(doing) and not _PAIN_WORD.search(clause)
+
+
+def _began_then(text: str, at: int) -> bool:
+    clause = _clause_at(text, at)
+    return bool(_BEGAN.search(clause) or _mentions(clause, _ONSET_CUES))
+
+
 def _quantity_weeks(text: str, answering: bool = True) -> float | None:
     """Weeks from "3 days", "a couple of months", "1 week and 2 days", "years"; hours and
     minutes only as the answer to "how long?" (unasked, "7 hours" is time sitting)."""
@@ -554,6 +653,7 @@ def _quantity_weeks(text: str, answering: bool = True) -> float | None:
             or _NOT_DURATION_AFTER.match(text, m.end())
             or _negated_number(text, m.start())  # "2 weeks not 2 months"
             or (not answering and m.group("unit") in ("hour", "minute"))
+            or _about_doing(text, m.start())
         )
         if skip:
             continue
@@ -582,12 +682,16 @@ def parse_duration_weeks(text: str, today: dt.date | None = None,
     if isinstance(today, dt.datetime):
         today = today.date()
     today = today or clock.today()
-    t = _digits(normalise(text))
+    t = _OUT_OF_TEN.sub(" ", _digits(normalise(text)))  # "a 5/10" is a score, not 5 October
     weeks = _quantity_weeks(t, answering)
     if weeks is None:
         # After "since", "in", "started"...; then a short reply as a whole ("yesterday").
-        fragments = [t[m.end():] for m in _DATE_LEAD.finditer(t)][:6]
+        fragments = [t[m.end():] for m in _DATE_LEAD.finditer(t)
+                     if not _about_doing(t, m.end())][:6]
         fragments += [t] if len(t.split()) <= 5 else []
+        fragments += [t[m.start():] for m in _DATE_HINT.finditer(t)
+                      if (answering or _began_then(t, m.start()))
+                      and not _about_doing(t, m.start())][:6]
         for fragment in fragments:
             started = _parse_date(re.split(r"[,.;!?]", fragment, maxsplit=1)[0], today)
             if started and started <= today:
@@ -643,7 +747,11 @@ _NOT_SITTING = _table({"zero": (
     "on {my} feet", "not desk", "no desk", "not at a desk", "not a desk", "not much",
     "(?:don't|do not|never|hardly|hardly ever|rarely|barely) sit", "hardly any",
     "(?:mostly|always) standing", "stand all day", "standing all day", "not sitting",
+    "(?:manual|physical|skilled|hard) (?:labour|labor|work|job)",
 )})
+# Unasked, minutes are how long until something ("after 5-10 mins", "any ride over 15 min"),
+# and an hour after "within"/"after" is a time in the story ("within an hour it was stiff").
+_NOT_DESK_TIME = re.compile(r"\b(?:within|after|into|over|for the first) $")
 _DAY_SHARE_HOURS = {"all_day": 8.0, "most_of_day": 6.0, "half_day": 4.0}
 _DAY_SHARE = _table({
     "all_day": ("all day", "whole day", "entire day", "full day"),
@@ -676,7 +784,8 @@ def parse_desk_hours(text: str, answering: bool = False) -> float | None:
     """
     t = _digits(normalise(text))
     for m in _HOURS.finditer(t):
-        if _negated_number(t, m.start()):
+        if _negated_number(t, m.start()) or (not answering and (
+                m.group("unit") == "minute" or _NOT_DESK_TIME.search(t, 0, m.start()))):
             continue
         hours = float({"a": 1, "an": 1}.get(m.group("n")) or m.group("n"))
         hours = max(hours, float(m.group("low") or 0))
@@ -695,7 +804,7 @@ def parse_desk_hours(text: str, answering: bool = False) -> float | None:
     if shares:
         return _DAY_SHARE_HOURS[shares[0].key]
     if answering or _DESK_CONTEXT.search(t):
-        numbers = _bare_numbers(t)
+        numbers = _bare_numbers(_OUT_OF_TEN.sub("score", t))  # "a 3 out of 10" is a score
         if numbers:
             return max(numbers) if max(numbers) <= 24 else None
     if answering and _BARE_NONE.fullmatch(t):
@@ -708,12 +817,15 @@ def parse_desk_hours(text: str, answering: bool = False) -> float | None:
 
 _SPORT_SYNONYMS = {
     "running": ("running", "run", "ran", "jog", "jogging", "marathon", "comrades",
-                "(?:two|2) oceans", "parkrun", "park run", "trail run", "fun run"),
+                "(?:two|2) oceans", "parkrun", "park run", "trail run", "fun run",
+                # running programmes and race distances ("5k" is normalised to "5 k")
+                "couch to \\d+ k", "c25k", "bridge to \\d+ k", "\\d+ k", "half marathon"),
     "gym": ("gym", "bootcamp", "boot camp"),
     "crossfit": ("crossfit", "cross fit"),
     "weights": ("weights", "weight training", "lifting", "weightlifting", "powerlifting",
-                "deadlift", "deadlifting", "squat", "bench press"),
+                "deadlift(?:ed|ing)?", "squat(?:ted|ting)?", "bench press", "deload\\w*"),
     "cycling": ("cycling", "cycle", "bike", "biking", "mtb", "spinning", "spin class",
+                "ride", "riding", "rode", "cycled",
                 "94\\.7", "cycle challenge"),
     "soccer": ("soccer", "football"),
     "swimming": ("swimming", "swim"),
@@ -726,20 +838,34 @@ _PLAIN_SPORTS = ("padel", "squash", "rugby", "netball", "yoga", "pilates", "tenn
                  "volleyball", "basketball", "martial arts", "karate")
 _SPORTS = _table({**_SPORT_SYNONYMS, **{s.replace(" ", "_"): (s,) for s in _PLAIN_SPORTS}})
 
+# Verbs come in every form ("upped", "upping"); "the harder we went" and "longer than 15 min"
+# compare, they do not say the training changed.
 _TRAINING_CUES = _table({
     "increased": (
-        "more(?! pain| sore| stiff| painful)", "increased", "increase", "upped",
-        "ramped up", "stepped up", "doubled", "tripled", "added", "adding", "extra",
-        "heavier", "harder", "longer",
-        "(?<!pain )(?<!it )(?<!that )(?:started|starting|began|took up|taken up|taking up)",
+        "(?<!the )more(?! pain| sore| stiff| painful)", "increas(?:e|ed|es|ing)",
+        "up(?:ped|ping)", "(?:ramp|step)(?:ed|ped|ing|ping|s)? up", "doubl(?:e|ed|ing)",
+        "tripl(?:e|ed|ing)", "add(?:ed|ing)", "extra", "heavier",
+        "(?<!the )(?:harder|longer|further)(?! than (?:\\d|an? |about|around))",
+        "build(?:ing)? up (?:my|the)", "built up (?:my|the)",
+        "(?<!the )(?<!a )start(?:ed|ing|s)?", "began", "begun", "(?:took|taken|taking|take) up",
         "joined", "signed up", "training for", "preparing for", "back into", "returned to",
+        "back on (?=(?:the |my )?(?:\\w+ )?(?:bike|road|court|field|pitch|mat|trails?|track|"
+        "water|wall|programme|program|plan|routine|training))",
+        "start of (?:the |my )?(?:\\w+ )?season", "week \\d+ of",
         "new (?:\\w+ )?(?:programme|program|routine|sport|class|coach|plan|training|gym|season)",
+        "(?:my )?first (?:ever )?(?:race|marathon|half|\\d+ k|triathlon|tri|event|competition|"
+        "meet|season|class|session)",
     ),
     "decreased": (
-        "stopped", "stop", "quit", "gave up", "given up", "no longer", "cut back", "cut down",
-        "cutting back", "reduced", "less", "fewer", "not as much", "haven't been",
-        "have not been", "hasn't been", "not been", "(?:taking|took|taken) a break", "break from",
-        "resting", "paused", "backed off", "eased off",
+        "stop(?:ped|ping|s)?(?! for the (?:day|session|rest))", "quit", "gave up", "given up",
+        "no longer", "cut(?:ting)? (?:back|down)", "reduc(?:e|ed|ing)", "less", "fewer",
+        "not as much", "haven't been", "have not been", "hasn't been", "not been",
+        "(?:taking|took|taken|take) (?:a break|(?:a |some )?(?:few )?(?:\\w+ )?(?:time|days?|"
+        "weeks?|months?) off)", "break from", "rest(?:ed|ing)", "paused", "backed off",
+        "eased off", "deload\\w*", "neglect\\w*", "skip(?:ped|ping)", "slack(?:ed|ing) off",
+        "(?:scaled|dialled|dialed|toned) (?:back|down)", "lighter",
+        "(?:only|just) (?:light|easy|gentle|short)", "now (?:i )?(?:can )?only",
+        "the only thing i can do",
         "(?:can't|couldn't|cannot|unable to) (?:train|run|play|exercise|go)",
     ),
     "not_training": (
@@ -750,9 +876,26 @@ _TRAINING_CUES = _table({
     "unchanged": (
         "same", "as always", "as usual", "as normal", "usual", "normal", "nothing (?:has )?changed",
         "nothing's changed", "no change", "not changed", "(?:hasn't|haven't) changed",
-        "unchanged", "consistent", "no different", "nothing different", "nothing new", "still",
+        "unchanged", "consistent", "no different", "nothing different", "nothing new",
+        # "still" about the training, not the pain ("still feel it", "still sore")
+        "still (?=(?:\\w+ ){0,2}(?:train|run|jog|play|go|going|doing|do|lift|cycl|swim|gym|"
+        "exercis|walk|ride|riding))",
     ),
 })
+# "Started" about the pain is not starting a sport: "it only started last week", "I started
+# getting back pain", "the pain started when I...".
+_PAIN_STARTED = re.compile(
+    r"(?:start(?:ed|ing|s)?|began|begun) (?:getting|having|feeling|hurting|aching|noticing|"
+    r"to (?:hurt|ache|feel|get|notice|bother|play up))\b")
+_PAIN_SUBJECT = re.compile(
+    r"\b(?:it|pain|that|this|back|neck|ache|problem|trouble|issue|symptoms?)"
+    r"(?:'s| has| had| was| is| all| only| just| first| really| actually| kind of| sort of)* $")
+# A sport after a negation of now ("I'm not running at the moment", "haven't squatted since"),
+# not of habit ("I don't run", which is not training at all).
+_NOT_NOW = re.compile(
+    r"(?:haven't|hasn't|hadn't|wasn't|weren't|isn't|aren't|'m not|am not|"
+    r"are not|is not|not been|no longer|won't)(?: (?:been|able|to|really|currently|doing|do|done|"
+    r"going|gone|the|any|much|my|go|play|playing|had|a|being|for|on|at))* $")
 # Strongest signal first: a rise in load is what the triage cares about most.
 _TRAINING_PRIORITY = ("increased", "decreased", "not_training", "unchanged")
 _FROM_TO = re.compile(r"\bfrom (?P<a>[a-z0-9.]+) to (?P<b>[a-z0-9.]+)\b")
@@ -793,11 +936,17 @@ def parse_training_change(text: str, answering: bool = True) -> tuple[str, str |
         or cues
     for cue in cues:
         key = cue.key
+        if key == "increased" and (_PAIN_STARTED.match(t, cue.start)
+                                   or _PAIN_SUBJECT.search(t, 0, cue.start)):
+            continue
         if cue.negated:
             if key not in ("increased", "decreased"):
                 continue
             key = "unchanged"
         votes.setdefault(key, (cue.start, cue.end))
+    for sport in sports:
+        if _NOT_NOW.search(t, 0, sport.start):
+            votes.setdefault("decreased", (sport.start, sport.end))
     # "went from 3 to 6 runs a week"
     for m in _FROM_TO.finditer(t):
         a, b = number_from_words(m.group("a")), number_from_words(m.group("b"))
@@ -899,7 +1048,9 @@ _FILLER = set(
     "yes yeah yea ya ja jy yep yup ok okay okey k kk sure please pls plz thanks thank you ta "
     "no nope nah not really idea idk dunno know don't i am i'm sure maybe hmm um umm uh "
     "lol cool fine alright right good great the a of it that this so well haha "
-    "eish yoh shame".split())
+    "eish yoh shame "
+    # deferring to someone else: "not sure, you'd have to ask him"
+    "you you'd have to ask him her them".split())
 
 
 def is_real_answer(text: str) -> bool:
@@ -908,10 +1059,70 @@ def is_real_answer(text: str) -> bool:
     return any(word not in _FILLER for word in words)
 
 
-# What eases or worsens the pain, when the patient volunteers it unasked.
+# What eases or worsens the pain, when the patient volunteers it unasked. Five structures,
+# each in any tense: a verb that changes the pain ("heat helps", "sets it off", "it eased
+# off"); a pain word with its condition ("stiff getting out of bed", "doesn't hurt during a
+# run"); an activity as the subject of a pain word ("bending forward is the worst", "lifting
+# my arms hurts"); "when I X, it Y" ("when I get up it shoots down"); "it starts N miles into
+# a run". A bare "better"/"worse" is how the pain went over time ("got better after a couple
+# of weeks", "today somewhat better"), so it counts only with a cause or a condition.
+_CONDITION = (
+    r"(?:when|whenever|while|whilst|during|if|once|as soon as|each time|every time|any time|"
+    r"going from|getting (?:up|out|in|into|off|on|down|dressed)|first thing|"
+    r"in the mornings?|at night|the (?:more|harder|longer|further|faster)|"
+    r"after(?! (?:a|an|\d+|a couple|a few|several|some|about|around|that|this)\b))"
+)
+_PAIN_NOW = (
+    r"(?:hurts|hurting|(?:\w+n't|not|does|do|it|can|will|would|to) hurt|aches|aching|sore|"
+    r"stiff(?:er)?|painful|agony|unbearable|excruciating|kills|killing|worse|worst|better|"
+    r"easier|tight(?:er)?|twinges|pinch(?:es|ing)|throbs|throbbing|mostly|especially|only|"
+    r"usually|just|even|always)"
+)
+_PAIN_PREDICATE = (
+    r"(?:hurts?|kills|aggravates|(?:is|are|was|were|feels|gets)"
+    r"(?: (?:really|very|so|super|quite|a bit|the|an?|just|absolutely|pure|much|always))*"
+    r" (?:worst|worse|better|best|fine|ok|okay|no problem|agony|excruciating|unbearable|"
+    r"painful|sore|stiff|hard|difficult|impossible|issue|problem|killer|nightmare|easier))"
+)
+# A new subject ends the activity phrase: "working on the couch and now my neck is sore".
+_NEW_SUBJECT = r"(?:i|i'm|it|it's|its|he|she|we|they|now|then|but|so|my (?:back|neck))"
 _EASES_WORSENS = re.compile(
-    r"\b(?:worse|better|eases?|easier|helps?|relie\w*|aggravat\w*|triggers?|flares? up|"
-    r"(?:mostly|especially|only|usually|just|even) when|whenever|hurts? (?:more|less|when))\b")
+    r"\b(?:"
+    # a verb that changes the pain
+    r"help(?:s|ed)?(?<!need help)(?<!some help)(?<!for help)(?<!you help)(?<!any help)"
+    r"(?! (?:me|you|us|with|please)\b)|(?:is|been|was) helping"
+    r"|ease[sd]?(?! of\b)|easing|relie\w*|sooth\w*|loosen(?:s|ed)?|settle[sd]|calms? (?:it )?down"
+    r"|aggravat\w*|trigger\w*|flar(?:e|es|ed|ing) up|(?:hurts?|aches?) (?:more|less)"
+    r"|(?:brings?|brought|bringing|sets?|setting|kicks?|kicked) (?:it|them|the pain|this|that)"
+    r" (?:on|off)"
+    r"|(?:make|makes|made|making) (?:it|things|the pain|my \w+(?: \w+)?) (?:\w+ )?"
+    r"(?:worse|better|sore|hurt|ache|flare|easier|stiff)"
+    r"|(?:that|what|which) (?:does|did|gets|got|sets off|starts|aggravates) it"
+    r"|(?:don't|do not|hardly|barely|never|can't|cannot) (?:even )?(?:feel|notice)"
+    r" (?:it|a thing|anything)"
+    r"|(?:can't|cannot|couldn't|can barely|can hardly|could barely|struggle to|unable to)"
+    r" (?:\w+ )?(?:bend|sit|stand|walk|lift|turn|move|sleep|drive|look|run|get up|straighten|"
+    r"twist|reach)"
+    r"|goes away (?:when|with|if|after|once)|takes? the edge off|too (?:much|long|many|far)"
+    r"|overdo\w*"
+    r"|(?:worse|better|easier) (?:[a-z']+ ){0,2}?(?:with|without|as)"
+    # a pain word and its condition
+    rf"|{_PAIN_NOW}(?: [a-z']+){{0,3}}? {_CONDITION}"
+    # an activity as the subject of a pain word
+    r"|(?!(?:morning|evening|nothing|something|anything|everything|during|thing|feeling)\b)"
+    rf"[a-z]{{2,}}ing(?: (?!{_NEW_SUBJECT}\b)[a-z']+){{0,5}}? {_PAIN_PREDICATE}"
+    # when I X, it Y
+    r"|(?:when|whenever|if|every time|each time|any time|as soon as|once) (?:i|i'm|im)"
+    r"(?: [a-z']+){1,8}? (?:it|it's|that|my (?:\w+ )?(?:back|neck))(?: \w+)?"
+    r" (?:hurts?|shoots?|seiz\w*|aches?|kills?|twinges?|catch(?:es)?|flares?|spasms?|throbs?|"
+    r"burns?|stabs?|pinch(?:es)?|locks?|twangs?|(?:is|gets) (?:worse|sore|agony|bad|better))"
+    # it starts N miles into a run
+    r"|it (?:starts|kicks in|comes on|comes back)(?: hurting| aching| to hurt| to ache)"
+    r"(?:(?: [a-z']+){0,4}? (?:after|into|when|whenever|once|if|during))?"
+    r"|it (?:starts|kicks in|comes on|comes back)(?: [a-z'\d]+){0,4}? (?:after|into|when|whenever|"
+    r"once|if|during)"
+    r")\b"
+)
 
 
 @_never_raise
@@ -964,6 +1175,16 @@ _CORRECTION = re.compile(
 def is_correction(text: str) -> bool:
     """The patient corrects an earlier answer ("actually it's 4 weeks, not 2")."""
     return bool(_CORRECTION.search(normalise(text)))
+
+
+_QUESTION = re.compile(
+    r"\?|^(?:(?:so|ok|okay|and|but|hi|hey),? )?(?:what|how|when|where|why|who|which|is|are|do|"
+    r"does|did|can|could|will|would|should|may)\b")
+
+
+def looks_like_question(text: str) -> bool:
+    """The message asks something ("what are your hours?"), rather than answering."""
+    return bool(_QUESTION.search(normalise(text)))
 
 
 # Built at import (about 0.8 s), so no patient's first message waits for it.

@@ -31,6 +31,7 @@ from actions.red_flags import (
     record_flags,
 )
 from actions.summary import triage_summary
+from redflags.levels import ESCALATED
 
 FORM = "triage_form"
 TRIAGE_SLOTS = [
@@ -42,7 +43,7 @@ CHECKLIST_SLOTS = list(CHECKLIST_FLAGS)
 # Questions and requests that are not answers: the form declines them (so Rasa lets the
 # digression rules answer) and asks its question again afterwards.
 NOT_ANSWERS = {
-    "faq", "ask_why", "ask_needling_for_me", "start_over", "request_booking",
+    "faq", "ask_why", "ask_next_step", "ask_needling_for_me", "start_over", "request_booking",
     "request_human", "out_of_scope", "non_english", "goodbye", "thank", "greet",
     "red_flag", "red_flag_unsure",
 }
@@ -61,6 +62,10 @@ MAX_ASKS = 2
 # Facts a message may give unasked, read from every message.
 VOLUNTEERED = ("pain_location", "pain_radiates", "onset", "duration_weeks", "severity",
                "desk_hours", "training_change")
+# Digressions whose text is still read as the answer to the question asked, when it reads
+# as one; a request to book, for a person or to start over is always taken as asked.
+ANSWER_READ_FIRST = NOT_ANSWERS - {"request_booking", "request_human", "start_over"} - \
+    RED_FLAG_INTENTS
 # Below this confidence a "question" may really be an answer the classifier misread
 # ("I don't exercise" as an FAQ); the parsers then get the first word.
 DIGRESSION_CONFIDENCE = 0.8
@@ -125,6 +130,16 @@ def _about_the_patient(text: Text, slots: Dict[Text, Any]) -> Dict[Text, Any]:
     return updates
 
 
+def _answers_despite_intent(requested: Text, text: Text, intent: Text,
+                            today: datetime.date) -> bool:
+    """"Yoh, ten hrs or so" at the sitting question is its answer, though the classifier
+    took it for a question about opening hours: a message that is not itself a question
+    and that the question's own parser reads is the answer. Free text and yes/no
+    questions take any words, so they are left to the classifier."""
+    return intent in ANSWER_READ_FIRST and requested in VOLUNTEERED and \
+        not parsing.looks_like_question(text) and bool(_parsed(requested, text, True, today))
+
+
 def is_digression(intent: Text, confidence: float) -> bool:
     """A question or request the rules should answer, not an answer for the form."""
     if intent in RED_FLAG_INTENTS:
@@ -163,17 +178,21 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
                 "clarifying_question", text, status="unanswered")]))
 
     requested = slots.get("requested_slot") if active_loop == FORM else None
-    if requested and not is_digression(intent, confidence):
+    if requested and (not is_digression(intent, confidence) or _answers_despite_intent(
+            requested, text, intent, today)):
         if intent == "refuse_answer" and requested in CHECKLIST_FLAGS:
             # The "Rather not say" button is final; a typed "skip" first hears why it matters
             # (and is taken as declined when said again, see ValidateTriageForm).
             if text.startswith("/"):
                 updates["declined_safety_questions"] = _added(
                     slots.get("declined_safety_questions"), requested)
-        elif intent in SKIP_INTENTS and requested not in CHECKLIST_FLAGS:
-            updates["skipped_questions"] = _added(slots.get("skipped_questions"), requested)
         else:
-            updates.update(_answer_to_requested(requested, text, intent, today))
+            # The answer read from the text first: "id say 2" is a severity, whatever the
+            # classifier thinks of it; "no idea" reads as nothing and is left for the physio.
+            answer = _answer_to_requested(requested, text, intent, today)
+            if not answer and intent in SKIP_INTENTS and requested not in CHECKLIST_FLAGS:
+                updates["skipped_questions"] = _added(slots.get("skipped_questions"), requested)
+            updates.update(answer)
         if updates.get(requested) is True:
             flag, level = CHECKLIST_FLAGS[requested]
             updates.update(record_flags({**slots, **updates}, [evidence_entry(
@@ -293,7 +312,7 @@ class ValidateTriageForm(FormValidationAction):
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if tracker.get_slot("triage_level") in ("emergency", "urgent"):
+        if tracker.get_slot("triage_level") in ESCALATED:
             return []  # a red flag ends the questions: advice comes first
         if tracker.get_slot("booking_requested"):
             domain_slots = [slot for slot in domain_slots if slot in CHECKLIST_SLOTS]

@@ -4,6 +4,8 @@ from dataclasses import replace
 from typing import Iterable, List, Optional, Tuple
 
 LEVEL_ORDER = {"routine": 0, "urgent": 1, "emergency": 2}
+# The levels that send a patient to a doctor instead of a physio booking.
+ESCALATED = ("emergency", "urgent")
 
 # The level each flag family carries on its own (a rule may raise it, e.g. major trauma).
 FLAG_LEVELS = {

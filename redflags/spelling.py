@@ -1,8 +1,39 @@
-"""Spelling slips fixed against a known vocabulary: the red-flag rules' words and the
-triage parsers' words, so "bladdr" and "graadually" read as meant."""
+"""Spelling slips fixed against a known vocabulary: the red-flag rules' words, the triage
+parsers' words and the words the NLU was trained on, so "bladdr", "graadually" and
+"hrs" read as meant."""
 
 from functools import lru_cache
-from typing import Dict, Iterable, List
+from typing import Dict, FrozenSet, Iterable, List
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spellchecker import SpellChecker
+
+# Common typos, chat spellings and unit abbreviations, as patients type them.
+CHAT_SPELLINGS = {
+    "bak": "back", "bck": "back", "lowwer": "lower", "lowback": "lower back",
+    "lowerback": "lower back", "upperback": "upper back", "midback": "mid back",
+    "nek": "neck", "sholder": "shoulder", "shoulderblade": "shoulder blade",
+    "shoulderblades": "shoulder blades", "rite": "right", "lft": "left",
+    "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "havent": "haven't",
+    "hasnt": "hasn't", "isnt": "isn't", "wasnt": "wasn't", "cant": "can't",
+    "wont": "won't", "im": "i'm", "ive": "i've", "id": "i'd", "its": "it's",
+    "shes": "she's", "hes": "he's", "theyre": "they're", "youre": "you're",
+    "thats": "that's", "whats": "what's", "arent": "aren't", "couldnt": "couldn't",
+    "excercise": "exercise", "exersize": "exercise", "trainning": "training",
+    "runing": "running", "outta": "out of", "u": "you",
+    "min": "minute", "mins": "minutes", "hr": "hour", "hrs": "hours",
+    "wk": "week", "wks": "weeks", "mth": "month", "mths": "months",
+    "mnth": "month", "mnths": "months", "yr": "year", "yrs": "years",
+    "pls": "please", "plz": "please", "thx": "thanks", "thnx": "thanks",
+    "appt": "appointment", "tmrw": "tomorrow", "ur": "your", "wat": "what",
+}
+
+
+@lru_cache(maxsize=1)
+def english_words() -> FrozenSet[str]:
+    """Correctly spelt English words (pyspellchecker's dictionary and spaCy's stop words),
+    which a fixer never changes."""
+    return frozenset(SpellChecker(distance=1).word_frequency.dictionary) | STOP_WORDS
 
 
 class SpellingFixer:

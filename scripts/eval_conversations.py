@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional
 import requests
 import yaml
 
+from redflags.levels import ESCALATED
 from scripts.stack import ROOT, local_stack
 from tests.conftest import Assistant
 
@@ -34,7 +35,7 @@ LEVELS = {"routine": 0, "urgent": 1, "emergency": 2}
 
 def outcome_of(tracker: Dict) -> Optional[str]:
     slots = tracker["slots"]
-    if slots.get("triage_level") in ("emergency", "urgent"):
+    if slots.get("triage_level") in ESCALATED:
         return slots["triage_level"]
     active = (tracker.get("active_loop") or {}).get("name")
     if slots.get("booking_status") in ("offered", "requested") or active == "booking_form":
@@ -48,7 +49,7 @@ def next_answer(script: Dict, tracker: Dict, replies: List[Dict]) -> Optional[st
     slots = tracker["slots"]
     active = (tracker.get("active_loop") or {}).get("name")
     if slots.get("awaiting_red_flag_answer"):
-        return "yes" if script["expect"]["outcome"] in ("emergency", "urgent") else "no"
+        return "yes" if script["expect"]["outcome"] in ESCALATED else "no"
     requested = slots.get("requested_slot")
     if active == "triage_form" and requested:
         if requested.startswith("check_"):
@@ -93,7 +94,7 @@ def run_script(client: Assistant, script: Dict) -> Dict[str, Any]:
             transcript.append("(no reply)")
         tracker = client.tracker(sender)
         outcome = outcome_of(tracker)
-        if outcome in ("emergency", "urgent") and escalated_at is None:
+        if outcome in ESCALATED and escalated_at is None:
             escalated_at = index
         if outcome and index >= len(turns) - 1:
             break
@@ -116,13 +117,13 @@ def judge(script: Dict, run: Dict) -> Dict[str, Any]:
     wanted = expect["outcome"]
     slots = run["tracker"]["slots"]
     got = outcome_of(run["tracker"])
-    if wanted in ("emergency", "urgent"):
+    if wanted in ESCALATED:
         turn = expect.get("red_flag_turn") or 0
         at = run["escalated_at"]
         right = (got is not None and got in LEVELS and LEVELS[got] >= LEVELS[wanted]
                  and at is not None and turn <= at <= turn + 1)
     elif wanted == "answered":
-        right = got not in ("emergency", "urgent") and not run["crashed"]
+        right = got not in ESCALATED and not run["crashed"]
     else:
         right = got == "booking_offered"
     facts = {name: fact_matches(name, value, slots.get(name))

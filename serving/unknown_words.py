@@ -10,13 +10,13 @@ so a message with a digit is left alone.
 """
 
 import json
-import re
 from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -24,18 +24,19 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 VOCABULARY_FILE = "vocabulary.json"
 MAX_UNKNOWN_WORDS = 2
-_TOKEN = re.compile(r"[\w']+")
 
 
-def words(text: Optional[Text]) -> List[Text]:
-    """The message's all-letter tokens ("5k" and "BK-7K3Q9X" give none)."""
-    return [token for token in _TOKEN.findall((text or "").lower())
-            if token.replace("'", "").isalpha()]
+def words(message: Message) -> List[Text]:
+    """The message's all-letter tokens ("5k" and "BK-7K3Q9X" give none), as the featurizers
+    see them: after serving/word_slips.py, "thnks" is "thanks"."""
+    return [token.text.lower() for token in message.get(TOKENS_NAMES[TEXT]) or []
+            if token.text.isalpha()]
 
 
-def says_nothing_known(text: Optional[Text], vocabulary: Set[Text]) -> bool:
-    found = words(text)
-    return (0 < len(found) <= MAX_UNKNOWN_WORDS and not any(ch.isdigit() for ch in text)
+def says_nothing_known(message: Message, vocabulary: Set[Text]) -> bool:
+    found = words(message)
+    return (0 < len(found) <= MAX_UNKNOWN_WORDS
+            and not any(ch.isdigit() for ch in message.get(TEXT) or "")
             and not any(word in vocabulary for word in found))
 
 
@@ -64,7 +65,7 @@ class UnknownWordsFallback(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         self.vocabulary = {word for message in training_data.intent_examples
-                           for word in words(message.get(TEXT))}
+                           for word in words(message)}
         with self._model_storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(
                 json.dumps(sorted(self.vocabulary)), "utf-8")
@@ -72,7 +73,7 @@ class UnknownWordsFallback(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            if says_nothing_known(message.get(TEXT), self.vocabulary):
+            if says_nothing_known(message, self.vocabulary):
                 fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
                 ranking = [entry for entry in message.get(INTENT_RANKING_KEY, [])
                            if entry.get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME]

@@ -402,3 +402,31 @@ def test_hours_at_the_desk_are_not_how_long_it_has_hurt(assistant):
     slots = assistant.slots(sender)
     assert slots["desk_hours"] == 7 and slots["duration_weeks"] is None
     assert "duration_weeks" in slots["skipped_questions"]
+
+
+def test_what_now_is_answered_from_where_the_conversation_stands(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my lower back", "no it stays there"])
+    in_the_questions = assistant.texts(sender, "so what now?")
+    assert "last few questions" in in_the_questions and "start" in in_the_questions.lower()
+    answer_all(assistant, sender, ["gradually", "3 weeks", "5", "sitting", "8 hours",
+                                   "same as usual"] + CHECKLIST_NO)
+    assert "Is that right?" in assistant.texts(sender, "what happens next?")
+    assistant.texts(sender, "yes")
+    assert assistant.slots(sender)["booking_status"] == "offered"
+    offer = assistant.say(sender, "ok now what")
+    assert offer[-1]["text"] == "Would you like to book an assessment?"
+    assert "bye" not in " ".join(message.get("text", "") for message in offer).lower()
+
+
+def test_what_now_after_emergency_advice_repeats_the_advice(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my back hurts and I can't feel my bum when I wipe")
+    assert "emergency unit now" in assistant.texts(sender, "what do I do now?")
+
+
+@pytest.mark.parametrize("typed", ["what are your hrs?", "wat r ur opening hrs",
+                                   "when are you opn on saturdy?"])
+def test_slips_and_chat_spellings_in_a_question_get_its_answer(assistant, typed):
+    sender = assistant.new_sender()
+    assert "For our hours" in assistant.texts(sender, typed)

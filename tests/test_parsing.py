@@ -511,3 +511,156 @@ def test_no_idea_is_not_a_no(text):
                                             ("top of back", "upper_back")])
 def test_a_place_on_the_back_without_my(text, expected):
     assert parse_pain_location(text) == expected
+
+
+# ---------------------------------------------------------------- mechanisms, new wordings
+
+@pytest.mark.parametrize("text", [
+    "a hot bath eases it a lot",                      # a verb that changes the pain
+    "driving for over an hour sets it off",
+    "painkillers take the edge off",
+    "walking around helped",
+    "it's stiff first thing but loosens up once i get moving",
+    "hurts when i cough",                             # a pain word and its condition
+    "it doesn't hurt while i'm swimming",
+    "sore getting in and out of the car",
+    "standing at the braai is the worst",             # an activity as the subject
+    "carrying my toddler kills it",
+    "lying flat is fine but sitting is agony",
+    "whenever i turn my head it catches",             # when I X, it Y
+    "it kicks in about twenty minutes into a walk",   # it starts N into a run
+    "can't sit for more than twenty minutes",
+    "overdoing it in the garden",
+])
+def test_what_eases_or_worsens_by_structure(text):
+    assert parsing.parse_eases_worsens(text)
+
+
+@pytest.mark.parametrize("text", [
+    "it got better after a couple of weeks",  # how the pain went over time
+    "today it's a bit better",
+    "it's been getting worse",
+    "it's sore and getting worse",
+    "can you help me",
+    "i need help with my back",
+    "my neck is sore from the top down",
+    "i hurt my back lifting a box",
+    "my back is sore as hell",
+    "not sure, you'd have to ask her",
+])
+def test_time_course_and_requests_are_not_what_eases_or_worsens(text):
+    assert parsing.parse_eases_worsens(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i'm upping my kilometres", ("increased", None)),          # any form of the verb
+    ("stepping up the intensity at crossfit", ("increased", "crossfit")),
+    ("it's the start of the netball season", ("increased", "netball")),
+    ("i'm on week 5 of a running plan", ("increased", "running")),
+    ("did my first half marathon last month", ("increased", "running")),
+    ("back on the bike since the rain stopped", ("increased", "cycling")),
+    ("the pain started when i was at gym", None),              # "started" about the pain
+    ("it only started hurting after gym", None),
+    ("i started getting sore after my runs", None),
+    ("i'm not swimming at the moment", ("decreased", "swimming")),  # not now
+    ("haven't cycled since", ("decreased", "cycling")),
+    ("i don't swim", None),                                    # habit, not a change
+    ("took two weeks off gym", ("decreased", "gym")),
+    ("been slacking off on my workouts", ("decreased", None)),
+    ("we deloaded this week", ("decreased", "weights")),
+    ("now i can only do the elliptical", ("decreased", None)),
+    ("still feel it after gym", None),                         # "still" about the pain
+    ("still going to gym three times a week", ("unchanged", "gym")),
+    ("it hurts the longer i run", None),                       # a comparison
+    ("any game longer than an hour of squash", None),
+])
+def test_training_change_by_mechanism(text, expected):
+    assert parse_training_change(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i hurt my neck at the gym", ("sudden", None)),          # an injury done to the back
+    ("tweaked my lower back picking up the washing",
+     ("sudden", "picking up the washing")),
+    ("my back spasmed in the shower", ("sudden", None)),        # an event word in any form
+    ("it twinged and then seized up", ("sudden", None)),
+    ("bent over and got this stabbing pain", ("sudden", None)),  # a pain got at a moment
+    ("it happened on sunday at the braai", ("sudden", None)),   # a pinned moment
+    ("on the last rep of my bench set", ("sudden", None)),
+])
+def test_sudden_onset_by_mechanism(text, expected):
+    assert parse_onset(text) == expected
+
+
+@pytest.mark.parametrize("text, answering, expected", [
+    ("feels like it needs a good click", True, None),  # a wish, not an event
+    ("when i start cycling in spring", True, None),    # a period, not an activity
+    ("during the night mostly", True, None),
+    ("i get a sharp pain whenever i sit", False, None),  # present tense: not a moment
+])
+def test_not_an_onset(text, answering, expected):
+    assert parse_onset(text, answering=answering) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my lower back, and it shoots up into my upper back", "lower_back"),  # spreads to
+    ("neck mostly, travelling down into my shoulder blades", "neck"),
+    ("mid back, just under my shoulder blade", "mid_back"),                # a landmark
+    ("upper back, occasionally my lower back too", "upper_back"),          # sometimes
+    ("my neck hurts. a pillow under my lower back helps", "neck"),         # a prop
+    ("at the base of my back", "lower_back"),
+    ("right between the scapulas", "upper_back"),
+    ("it runs down to my lower back", "lower_back"),  # only a place it runs to still counts
+])
+def test_the_place_that_hurts_wins_over_places_by_the_way(text, expected):
+    assert parse_pain_location(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("raising my arm above my head hurts", None),   # a limb being moved
+    ("bending my knees is sore", None),
+    ("it hurts on leg day", None),                  # an exercise
+    ("my shoulders and neck are tight", None),      # shoulders beside the neck
+    ("it goes down into my shoulder", ("arm", None)),
+    ("pain down my arm when i lift my leg", ("arm", None)),
+    ("not sure what you mean", None),               # unsure, not a denial
+])
+def test_limbs_that_are_not_where_it_spreads(text, expected):
+    assert parse_pain_radiation(text, answering=True) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("been running for 5 years and now my back is sore", None),  # how long they did it
+    ("i've worked in an office for 10 years", None),
+    ("took a few days off the gym", None),
+    ("played rugby for years and had back pain the whole time", 104.0),
+    ("i run 3 days a week and it started 2 weeks ago", 2.0),
+    ("after a long day at work it aches", None),                  # a time in the story
+    ("within a week it was better", None),
+    ("woke up with it on thursday", 0.3),                          # a date with the onset
+    ("i bent over yesterday morning and it went", 0.1),
+    ("my mate ran a race on thursday, it's sore", None),           # unasked: another event
+])
+def test_durations_of_the_pain_not_of_an_activity(text, expected):
+    assert parse_duration_weeks(text, today=TODAY, answering=False) == expected
+
+
+def test_a_date_anywhere_in_an_answer_to_how_long():
+    assert parse_duration_weeks("it came on when i got home from work yesterday",
+                                today=TODAY) == 0.1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("after 10 mins of sitting it aches", None),          # minutes unasked
+    ("within an hour at my desk it was stiff", None),     # a time in the story
+    ("sitting is a 4 out of 10", None),                   # a score, not hours
+    ("i do construction, physical work all day", 0.0),    # manual work is not sitting
+    ("about 9 hours at my desk", 9.0),
+])
+def test_desk_hours_unasked_by_mechanism(text, expected):
+    assert parse_desk_hours(text) == expected
+
+
+@pytest.mark.parametrize("text", ["I'd rate it a 5/10", "about 7 out of 10", "its a 6/10"])
+def test_a_pain_score_is_not_a_date(text):
+    assert parse_duration_weeks(text, dt.date(2027, 3, 1), answering=True) is None

@@ -67,6 +67,37 @@ def test_dont_know_skips_the_question_and_notes_it():
     assert updates["skipped_questions"] == ["onset"]
 
 
+@pytest.mark.parametrize("text, intent, requested, slot, value", [
+    ("yoh, ten hrs or so", "faq", "desk_hours", "desk_hours", 10),
+    ("thanks, about 3 weeks now", "thank", "duration_weeks", "duration_weeks", 3),
+    ("lower back, between the hips", "out_of_scope", "pain_location", "pain_location",
+     "lower_back"),
+])
+def test_an_answer_the_classifier_took_for_a_digression_is_still_the_answer(
+        text, intent, requested, slot, value):
+    updates = extract(text, intent=intent, requested=requested)
+    assert updates[slot] == (pytest.approx(value) if isinstance(value, int) else value)
+
+
+@pytest.mark.parametrize("text, intent, requested", [
+    ("what are your hours?", "faq", "desk_hours"),
+    ("how long does a session take", "faq", "duration_weeks"),
+    ("can I book for 3 weeks from now", "request_booking", "duration_weeks"),
+])
+def test_a_question_or_a_request_is_not_taken_for_the_answer(text, intent, requested):
+    assert requested not in extract(text, intent=intent, requested=requested)
+
+
+@pytest.mark.parametrize("text, requested, slot, value", [
+    ("id say 2", "severity", "severity", 2),
+    ("not sure, maybe 3 weeks", "duration_weeks", "duration_weeks", 3),
+    ("dunno, about 6 hours i guess", "desk_hours", "desk_hours", 6),
+])
+def test_an_answer_in_the_text_wins_over_a_dont_know_intent(text, requested, slot, value):
+    updates = extract(text, intent="dont_know", requested=requested)
+    assert updates[slot] == pytest.approx(value) and "skipped_questions" not in updates
+
+
 def test_questions_are_not_taken_as_answers():
     assert extract("does dry needling hurt my lower back?", intent="faq",
                    requested="severity") == {}

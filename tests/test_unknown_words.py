@@ -5,12 +5,19 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from serving.unknown_words import UnknownWordsFallback
 
 EXAMPLES = ["yes please", "no", "my lower back is sore", "about 3 weeks", "uh huh"]
+TOKENIZER = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+
+
+def tokenized(messages):
+    TOKENIZER.process(messages)
+    return messages
 
 
 @pytest.fixture(scope="module")
@@ -18,15 +25,15 @@ def loaded(tmp_path_factory):
     storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
     resource = Resource("unknown_words")
     context = ExecutionContext(GraphSchema({}), "test")
-    UnknownWordsFallback.create({}, storage, resource, context).train(TrainingData(
-        [Message(data={"text": text, "intent": "inform"}) for text in EXAMPLES]))
+    UnknownWordsFallback.create({}, storage, resource, context).train(TrainingData(tokenized(
+        [Message(data={"text": text, "intent": "inform"}) for text in EXAMPLES])))
     return UnknownWordsFallback.load({}, storage, resource, context)
 
 
 def intent_after(component, text):
     message = Message(data={"text": text, "intent": {"name": "affirm", "confidence": 0.93},
                             "intent_ranking": [{"name": "affirm", "confidence": 0.93}]})
-    component.process([message])
+    component.process(tokenized([message]))
     return message.get("intent")["name"], message.get("intent_ranking")[0]["name"]
 
 

@@ -220,7 +220,7 @@ def questions_answered(conversation: Conversation) -> Verdict:
     turns = {turn.number: turn for turn in conversation.turns}
     unanswered = [f"turn {n}: {topic} (got {', '.join(turns[n].bot_actions) or 'nothing'})"
                   for n, topic in conversation.asked_topics
-                  if n in turns and QUESTION_ANSWERS[topic] not in turns[n].bot_actions]
+                  if n in turns and not set(QUESTION_ANSWERS[topic]) & set(turns[n].bot_actions)]
     return fail("; ".join(unanswered)) if unanswered else PASS
 
 

@@ -33,14 +33,21 @@ CHECKLIST_QUESTIONS = ("check_bladder_bowel", "check_saddle_numbness", "check_le
                        "check_chest_breathing")
 LEVEL_ORDER = {"routine": 0, "urgent": 1, "emergency": 2}
 # Questions a patient may ask mid-way, and the response that answers each.
+# A question's topic and the replies that answer it.
 QUESTION_ANSWERS = {
-    "dn_hurt": "utter_faq/dn_hurt", "dn_what": "utter_faq/dn_what",
-    "dn_side_effects": "utter_faq/dn_side_effects", "dn_sessions": "utter_faq/dn_sessions",
-    "dn_vs_acupuncture": "utter_faq/dn_vs_acupuncture", "dn_evidence": "utter_faq/dn_evidence",
-    "practice_location": "utter_faq/practice_location",
-    "practice_hours": "utter_faq/practice_hours",
-    "practice_contact": "utter_faq/practice_contact",
-    "needling_for_me": "utter_needling_for_me",
+    "dn_hurt": ("utter_faq/dn_hurt",), "dn_what": ("utter_faq/dn_what",),
+    "dn_side_effects": ("utter_faq/dn_side_effects",),
+    "dn_sessions": ("utter_faq/dn_sessions",),
+    "dn_vs_acupuncture": ("utter_faq/dn_vs_acupuncture",),
+    "dn_evidence": ("utter_faq/dn_evidence",),
+    "practice_location": ("utter_faq/practice_location",),
+    "practice_hours": ("utter_faq/practice_hours",),
+    "practice_contact": ("utter_faq/practice_contact",),
+    "needling_for_me": ("utter_needling_for_me",),
+    # "so what now?": where the conversation stands, never a goodbye.
+    "next_step": ("utter_next_step_in_questions", "utter_next_step_in_booking",
+                  "utter_next_step_booked", "utter_triage_summary", "utter_offer_booking",
+                  "utter_escalation_advice", "utter_what_can_you_do"),
 }
 
 

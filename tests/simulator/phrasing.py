@@ -155,6 +155,8 @@ QUESTIONS = {
     "practice_contact": ["what's your phone number?", "how can I contact the practice?"],
     "needling_for_me": ["would dry needling help {my} back?", "could needling help with this?",
                         "will dry needling help {me}?"],
+    "next_step": ["so what now?", "what happens next?", "ok and then?", "what's next",
+                  "so what do I do now"],
 }
 BOOK_REQUESTS = ["can I just book?", "can I book an appointment?", "I just want to book pls",
                  "can we skip this and make a booking?", "how do I book an appointment?"]

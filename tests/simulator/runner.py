@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 import requests
 
 from actions import clock
-
+from redflags.levels import ESCALATED
 from tests.simulator.personas import CHECKLIST_QUESTIONS, OPEN_QUESTIONS, Facts, Persona
 from tests.simulator.phrasing import Speaker, button_number
 
@@ -220,7 +220,7 @@ class PatientRun:
     def outcome(self, tracker: Dict) -> Optional[str]:
         slots = tracker["slots"]
         level = slots.get("triage_level")
-        if level in ("urgent", "emergency"):
+        if level in ESCALATED:
             return level
         if self.persona.red_flag and self.conversation.revealed_turn is None:
             return None  # not done before the patient has told everything
