@@ -11,7 +11,7 @@ MODEL := models/triage.tar.gz
 # the trained NLU components in serving/ are code the model is built with.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
 	$(wildcard redflags/*.py redflags/corpus/*.yml tests/data/*.yml) \
-	serving/word_slips.py serving/unknown_words.py
+	serving/word_slips.py serving/unknown_words.py serving/vocabulary.py
 
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055

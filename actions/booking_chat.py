@@ -498,6 +498,12 @@ class ValidateManageBookingForm(BookingFormRules, FormValidationAction):
     def validate_manage_reference(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         reference = find_reference(value if isinstance(value, str) else "")
+        if reference is None and times_asked(tracker, "manage_reference", "manage_booking_form",
+                                             since="action_start_manage_booking") >= 2:
+            # Asked twice: reception finds a booking by name, never a third "what's the
+            # reference?".
+            dispatcher.utter_message(response="utter_reference_not_found_again")
+            return {"manage_reference": None, "manage_status": "unavailable"}
         if reference is None:
             dispatcher.utter_message(response="utter_invalid_reference")
         return {"manage_reference": reference}

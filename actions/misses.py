@@ -8,7 +8,7 @@ other ways on, rather than the same "sorry, I didn't get that" a patient has jus
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
+from rasa_sdk.events import FollowupAction, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.history import question_before_user_message, said_in_reply_to_previous_message
@@ -34,6 +34,11 @@ class ActionNotUnderstood(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         reply = unclear_reply(tracker, "utter_default", "utter_not_understood_again")
         dispatcher.utter_message(response=reply)
+        if (tracker.latest_message.get("intent") or {}).get("name") != "nlu_fallback":
+            # The dialogue's own fallback (config.yml): a reply no rule expects, such as "no"
+            # to a greeting. As Rasa's default fallback does, the message is set aside, so
+            # the conversation stands where it was and waits for the next one.
+            return [UserUtteranceReverted()]
         question = question_before_user_message(tracker)
         if reply == "utter_default" and question not in NOT_ASKED_AGAIN \
                 and not tracker.active_loop.get("name"):

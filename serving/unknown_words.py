@@ -9,20 +9,18 @@ the classifier, which recognises other languages. Numbers are answers ("7", "3 w
 so a message with a digit is left alone.
 """
 
-import json
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import List, Set, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-VOCABULARY_FILE = "vocabulary.json"
+from serving.vocabulary import VocabularyComponent
+
 MAX_UNKNOWN_WORDS = 2
 
 
@@ -41,35 +39,13 @@ def says_nothing_known(message: Message, vocabulary: Set[Text]) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class UnknownWordsFallback(GraphComponent):
+class UnknownWordsFallback(VocabularyComponent):
     """Turns a short message of unknown words into `nlu_fallback` (config.yml: after the
     FallbackClassifier, before the red-flag detector, which still reads every message)."""
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource,
-                 vocabulary: Optional[Set[Text]] = None) -> None:
-        self._model_storage = model_storage
-        self._resource = resource
-        self.vocabulary = vocabulary or set()
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "UnknownWordsFallback":
-        return cls(model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "UnknownWordsFallback":
-        with model_storage.read_from(resource) as directory:
-            vocabulary = json.loads((directory / VOCABULARY_FILE).read_text("utf-8"))
-        return cls(model_storage, resource, set(vocabulary))
-
     def train(self, training_data: TrainingData) -> Resource:
-        self.vocabulary = {word for message in training_data.intent_examples
-                           for word in words(message)}
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCABULARY_FILE).write_text(
-                json.dumps(sorted(self.vocabulary)), "utf-8")
-        return self._resource
+        return self.keep({word for message in training_data.intent_examples
+                          for word in words(message)})
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -11,21 +11,18 @@ keeps its slips (they are known words), with chat spellings read as their word o
 sides. A correctly spelt English word is never changed.
 """
 
-import json
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import List, Set, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from redflags.spelling import CHAT_SPELLINGS, SpellingFixer, english_words
+from serving.vocabulary import VocabularyComponent
 
-VOCABULARY_FILE = "vocabulary.json"
 # Chat spellings of one word that is not itself an English word ("hrs", not "its"), read as
 # that word in training data and messages alike.
 SPELT_OUT = {short: word for short, word in CHAT_SPELLINGS.items()
@@ -35,6 +32,9 @@ SPELT_OUT = {short: word for short, word in CHAT_SPELLINGS.items()
 # they are the whole message.
 INTERJECTIONS = {"eish", "ag", "agh", "yoh", "shame", "ne", "nè", "sjoe", "hmm", "hmmm",
                  "um", "umm", "lol", "haha", "eh"}
+# Longer tokens are no slips (a pasted URL, a 100,000-letter "word"), and the fixer's cost
+# grows with a word's length.
+MAX_WORD_LENGTH = 30
 
 
 def _spell_out(message: Message) -> None:
@@ -49,39 +49,17 @@ def _spell_out(message: Message) -> None:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class WordSlipsNormaliser(GraphComponent):
+class WordSlipsNormaliser(VocabularyComponent):
     """Rewrites unknown tokens to training words (config.yml: right after the tokenizer)."""
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource,
-                 vocabulary: Optional[Set[Text]] = None) -> None:
-        self._model_storage = model_storage
-        self._resource = resource
-        self._use(vocabulary or set())
-
-    def _use(self, vocabulary: Set[Text]) -> None:
+    def use(self, vocabulary: Set[Text]) -> None:
         self.vocabulary = vocabulary
         self.fixer = SpellingFixer(vocabulary, english_words())
 
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "WordSlipsNormaliser":
-        return cls(model_storage, resource)
-
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "WordSlipsNormaliser":
-        with model_storage.read_from(resource) as directory:
-            vocabulary = json.loads((directory / VOCABULARY_FILE).read_text("utf-8"))
-        return cls(model_storage, resource, set(vocabulary))
-
     def train(self, training_data: TrainingData) -> Resource:
-        self._use({SPELT_OUT.get(word, word) for message in training_data.training_examples
-                   for word in (token.text.lower()
-                                for token in message.get(TOKENS_NAMES[TEXT]) or [])})
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCABULARY_FILE).write_text(
-                json.dumps(sorted(self.vocabulary)), "utf-8")
-        return self._resource
+        return self.keep({SPELT_OUT.get(word, word) for message in training_data.training_examples
+                          for word in (token.text.lower()
+                                       for token in message.get(TOKENS_NAMES[TEXT]) or [])})
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for message in training_data.training_examples:
@@ -91,7 +69,7 @@ class WordSlipsNormaliser(GraphComponent):
     def training_word(self, word: Text) -> Text:
         """The training word `word` was meant as, or `word` itself."""
         lower = word.lower()
-        if lower in self.vocabulary or lower in INTERJECTIONS:
+        if lower in self.vocabulary or lower in INTERJECTIONS or len(lower) > MAX_WORD_LENGTH:
             return word
         fixed = self.fixer.fix(lower)
         return fixed if fixed != lower else word

@@ -459,3 +459,11 @@ def test_yes_book_me_in_at_the_confirmation_books_the_chosen_time(assistant, yes
     booked = rows(assistant, "select status from bookings where conversation_id = :c", c=sender)
     assert [row["status"] for row in booked] == ["confirmed"]
     assert assistant.slots(sender)["booking_slot"] == times[0][1]
+
+
+def test_a_reference_not_found_twice_goes_to_reception_not_round_again(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "I need to cancel my booking")
+    replies = [assistant.texts(sender, "it was 4471 I think") for _ in range(3)]
+    assert "BK-7K3Q9X" in replies[0] and "phone them" in replies[1]
+    assert sum("BK-7K3Q9X" in reply for reply in replies) <= 2

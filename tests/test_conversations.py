@@ -430,3 +430,12 @@ def test_what_now_after_emergency_advice_repeats_the_advice(assistant):
 def test_slips_and_chat_spellings_in_a_question_get_its_answer(assistant, typed):
     sender = assistant.new_sender()
     assert "For our hours" in assistant.texts(sender, typed)
+
+
+def test_replies_no_rule_expects_are_not_met_with_the_same_sorry_again_and_again(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "hi")
+    replies = [assistant.say(sender, "no") for _ in range(3)]
+    texts = [reply[-1]["text"] for reply in replies]
+    assert len(set(texts)) > 1, texts
+    assert any(reply[-1].get("buttons") for reply in replies)  # ways on: book, a call-back...

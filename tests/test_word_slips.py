@@ -73,3 +73,7 @@ def test_training_examples_keep_their_words_but_spell_out_chat_spellings(loaded)
 def test_interjections_are_left_out_unless_they_are_the_whole_message(loaded, typed,
                                                                       featurized):
     assert seen(loaded, typed)[0] == featurized
+
+
+def test_a_huge_token_is_left_alone_quickly(loaded):
+    assert seen(loaded, "x" * 100_000) == ("x" * 100_000, "x" * 100_000)
