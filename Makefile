@@ -125,7 +125,8 @@ eval-questions: $(MODEL) ## Patients' questions: right answers, wrong answers, h
 
 # Extra labelled sets: make eval-safety SAFETY_SETS="path/a.yml path/b.yml". The frozen sets
 # are read only here, when they exist: never trained or tuned on.
-FROZEN_SAFETY_SETS := tests/holdout/red_flag_frozen.yml tests/holdout/red_flag_frozen_2.yml
+FROZEN_SAFETY_SETS := tests/holdout/red_flag_frozen.yml tests/holdout/red_flag_frozen_2.yml \
+  tests/holdout/red_flag_frozen_3.yml
 SAFETY_SETS ?=
 eval-safety: $(INSTALLED) ## Red-flag recall per family and level, false alarms, misses, ms/message
 	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml tests/data/red_flag_holdout.yml \

@@ -13,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.history import slots_set_since_user_message
 from redflags.detector import detect
-from redflags.levels import FLAG_LEVELS, FLAG_SOURCES, LEVEL_ORDER, combined_level, max_level
+from redflags.levels import (EMERGENCY_CHECKS, FLAG_LEVELS, FLAG_SOURCES, LEVEL_ORDER,
+                             combined_level, emergency_check, max_level)
 
 # The checklist question each form slot asks, and the flag a "yes" means.
 CHECKLIST_FLAGS = {
@@ -101,6 +102,57 @@ def clarifying_answer_updates(slots: Dict[Text, Any], yes: bool, message: Text) 
     return updates
 
 
+EMERGENCY_CHECK_RULE = "emergency_check:"
+
+
+def checked_families(evidence: Optional[List[Dict[Text, Any]]]) -> Set[Text]:
+    """Families whose emergency check has been asked (whatever the answer)."""
+    return {entry["rule"][len(EMERGENCY_CHECK_RULE):] for entry in evidence or []
+            if str(entry.get("rule", "")).startswith(EMERGENCY_CHECK_RULE)}
+
+
+def emergency_check_updates(slots: Dict[Text, Any],
+                            answered: Iterable[Text] = ()) -> Dict[Text, Any]:
+    """Slots that make the follow-up ask the emergency check, when an urgent flag has one
+    (`answered`: families whose check the checklist's own answers already settled)."""
+    evidence = slots.get("red_flag_evidence") or []
+    checked = checked_families(evidence) | set(answered)
+    found = [(entry["flag"], str(entry.get("rule", ""))) for entry in evidence
+             if entry.get("status") == "present"]
+    family = emergency_check(found, slots.get("triage_level"), checked)
+    if family is None:
+        return {}
+    return {"emergency_check": family, "awaiting_emergency_check": True}
+
+
+def answers_emergency_check(family: Text, text: Text,
+                            relation: Optional[Text] = None) -> bool:
+    """A message that names a sign of the emergency combination answers its check yes
+    ("she had an operation on her spine two weeks ago" after her fever)."""
+    result = detect(text, writing_for=relation)
+    found = {d.flag for d in result.present} | {
+        d.rule.split("#")[0] for d in result.present + result.signs}
+    return bool(found & EMERGENCY_CHECKS[family].answered_by)
+
+
+def emergency_check_answer_updates(slots: Dict[Text, Any], answer: Optional[bool],
+                                   message: Text) -> Dict[Text, Any]:
+    """The answer to the emergency check, in the audit trail: a yes records the emergency
+    combination; a no (`denied_combination`) or no answer (`unanswered`) leaves the level."""
+    family = slots.get("emergency_check")
+    updates: Dict[Text, Any] = {"awaiting_emergency_check": False}
+    if family not in EMERGENCY_CHECKS:
+        return updates
+    check = EMERGENCY_CHECKS[family]
+    said = {True: "yes", False: "no", None: "no answer"}[answer]
+    status = {True: "present", False: "denied_combination", None: "unanswered"}[answer]
+    entry = evidence_entry(check.flag, "emergency" if answer else FLAG_LEVELS[check.flag],
+                           f"{said} to the emergency check: {check.why}",
+                           f"{EMERGENCY_CHECK_RULE}{family}", message, status=status)
+    updates.update(record_flags(slots, [entry]))
+    return updates
+
+
 def clarifying_answer(tracker: Tracker, yes: bool) -> List[EventType]:
     return _events(clarifying_answer_updates(
         tracker.current_slot_values(), yes, tracker.latest_message.get("text") or ""))
@@ -129,7 +181,22 @@ class ActionEscalateRedFlag(Action):
             # The patient said yes to the clarifying question about this family.
             updates = clarifying_answer_updates(
                 tracker.current_slot_values(), True, tracker.latest_message.get("text") or "")
+        updates.update(emergency_check_updates({**tracker.current_slot_values(), **updates}))
         return _events(updates) + _end_form(tracker)
+
+
+class ActionAnswerEmergencyCheck(Action):
+    """The patient's yes or no to the emergency check; the rule then speaks."""
+
+    def name(self) -> Text:
+        return "action_answer_emergency_check"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return _events(emergency_check_answer_updates(
+            tracker.current_slot_values(), intent == "affirm",
+            tracker.latest_message.get("text") or ""))
 
 
 def _weak_guess_on_an_answer(tracker: Tracker, question: Dict[Text, Any]) -> bool:

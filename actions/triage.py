@@ -23,8 +23,12 @@ from actions import clock, parsing
 from actions.history import slots_set_since_user_message
 from actions.red_flags import (
     CHECKLIST_FLAGS,
+    EMERGENCY_CHECKS,
     FLAG_LEVELS,
+    answers_emergency_check,
     clarifying_answer,
+    emergency_check_answer_updates,
+    emergency_check_updates,
     entries_from_entities,
     flags_about_the_relative,
     evidence_entry,
@@ -59,6 +63,12 @@ SKIP_INTENTS = {"dont_know", "refuse_answer"}
 # Replies to being asked, never a description of what eases the pain or of anything else.
 REPLY_INTENTS = {"affirm", "deny", "dont_know", "refuse_answer", "thank", "greet"}
 MAX_ASKS = 2
+# Emergency checks the checklist already asked: a weakening leg or a cancer history with
+# "no" to the bladder, saddle (and weakness) questions needs no check after the form.
+CHECKLIST_SETTLES_CHECK = {
+    "progressive_neuro_deficit": ("check_bladder_bowel", "check_saddle_numbness"),
+    "cancer": ("check_bladder_bowel", "check_saddle_numbness", "check_leg_weakness"),
+}
 # Facts a message may give unasked, read from every message.
 VOLUNTEERED = ("pain_location", "pain_radiates", "onset", "duration_weeks", "severity",
                "desk_hours", "training_change")
@@ -166,6 +176,15 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
     if (intent == "request_booking" or parsing.asks_to_book(text)) and \
             not slots.get("booking_requested"):
         updates["booking_requested"] = True
+    if slots.get("awaiting_emergency_check") and intent not in ("affirm", "deny"):
+        # Not a button answer. A sign of the combination named now is a yes; anything else
+        # is recorded as unanswered, so a later "yes" to something else is not taken for it.
+        family = slots.get("emergency_check")
+        answer = parsing.parse_yes_no(text)
+        if answer is None and family in EMERGENCY_CHECKS and answers_emergency_check(
+                family, text, slots.get("patient_relation")):
+            answer = True
+        updates.update(emergency_check_answer_updates({**slots, **updates}, answer, text))
     if slots.get("awaiting_red_flag_answer") and intent not in RED_FLAG_INTENTS:
         if intent in ("affirm", "deny") or parsing.parse_yes_no(text) is not None:
             return updates  # a yes/no to the clarifying question, handled by its own rules
@@ -406,6 +425,10 @@ class ActionFinishTriage(Action):
         summary = triage_summary(slots, finished=True)
         events: List[EventType] = [SlotSet("triage_level", level),
                                    SlotSet("triage_summary", summary)]
+        settled = [family for family, slots_asked in CHECKLIST_SETTLES_CHECK.items()
+                   if all(slots.get(name) is False for name in slots_asked)]
+        events += [SlotSet(name, value) for name, value in emergency_check_updates(
+            {**slots, "triage_level": level}, answered=settled).items()]
         if level == "routine" and slots.get("booking_requested"):
             # They asked to book: the safety questions are done, so straight to the times.
             dispatcher.utter_message(response="utter_triage_summary_for_booking",

@@ -253,6 +253,47 @@ RESOLVED_WINDOW = 8
 OTHERS_PAST = {"had", "was", "were", "died", "passed", "used"}
 
 
+# A sign told in the past may be resolved later in its sentence or early in the next
+# ("had a fever last month with the flu but that's long gone").
+PAST_MARKERS = {"had", "was", "were", "ago", "last", "previous", "earlier", "after"}
+# The next sentence's resolution must be about the sign ("It passed by Sunday"), not
+# about something else ("My cold is better now").
+REFERENTS = {"it", "that", "this", "which", "fever", "temperature", "temp", "flu"}
+# "still hasn't gone", "never went away": a resolution word that says the opposite.
+UNRESOLVED_BEFORE = {"not", "n't", "never", "still", "hasnt", "hasn't", "isnt", "isn't",
+                     "havent", "haven't", "wont", "won't", "without"}
+RECURRING = ("keeps coming back", "keep coming back", "coming back", "comes and goes",
+             "back again", "came back", "comes back", "on and off", "off and on")
+
+
+def _resolved(span: Span, phrases: Iterable[str]) -> bool:
+    doc = span.doc
+    near = doc[span.end:min(span.sent.end, span.end + RESOLVED_WINDOW)]
+    reach = [(near, False)]
+    if PAST_MARKERS & {t.norm_ for t in span.sent}:
+        next_start = span.sent.end
+        reach = [(doc[span.end:span.sent.end], False),
+                 (doc[next_start:min(len(doc), next_start + RESOLVED_WINDOW)], True)]
+    for part, needs_referent in reach:
+        words = [t.norm_ for t in part]
+        text = " " + " ".join(words) + " "
+        if any(f" {phrase} " in text and f" {phrase} normal " not in text
+               for phrase in RECURRING):
+            return False
+        for phrase in phrases:
+            at = _find(words, phrase.split())
+            if at is None or UNRESOLVED_BEFORE & set(words[max(0, at - 3):at]):
+                continue
+            if not needs_referent or REFERENTS & set(words[:at]):
+                return True
+    return False
+
+
+def _find(words: List[str], phrase: List[str]) -> Optional[int]:
+    return next((i for i in range(len(words) - len(phrase) + 1)
+                 if words[i:i + len(phrase)] == phrase), None)
+
+
 def _negated_inside(span: Span) -> bool:
     return span.label_.startswith(NEGATED_INSIDE + ":")
 
@@ -266,12 +307,8 @@ def _effective_kind(rule: Rule, span: Span) -> str:
         30 <= _reading(t.norm_) < rule.normal_below for t in span if t.like_num
     ):
         return "benign"  # "temp was 36.8": a normal reading
-    if rule.resolved_after:
-        after = " " + " ".join(
-            t.norm_ for t in span.doc[span.end:min(span.sent.end, span.end + RESOLVED_WINDOW)]
-        ) + " "
-        if any(f" {phrase} " in after for phrase in rule.resolved_after):
-            return "benign"  # "the fever broke on Monday"
+    if rule.resolved_after and _resolved(span, rule.resolved_after):
+        return "benign"  # "the fever broke on Monday"
     benign = _first_word_in(span.sent, rule.benign) is not None
     confirmed = _first_word_in(span.sent, rule.confirm) is not None
     if rule.dismiss_when and not confirmed and all(

@@ -8,6 +8,9 @@ Per set it prints, per family:
   yes/no question about the right family (the issue's bar: "reach their level or higher
   with at most one yes/no question");
 - strict: escalated at the expected level or higher, no question needed;
+- checked: escalated below an expected emergency, with the emergency check asked whose yes
+  records this family at emergency (levels.EMERGENCY_CHECKS: the question after urgent
+  advice); counted in caught, as one yes/no question;
 - under: escalated with the right family but below the expected level;
 then false alarms (escalations) per near-miss `why` kind, the questions asked on near
 misses, every miss, and the time per message (mean and p95) for detector + learned layer.
@@ -33,7 +36,7 @@ import yaml
 
 from redflags import learned
 from redflags.detector import DetectionResult, RedFlagDetector
-from redflags.levels import FLAG_LEVELS, LEVEL_ORDER
+from redflags.levels import EMERGENCY_CHECKS, FLAG_LEVELS, LEVEL_ORDER, emergency_check
 
 DEFAULT_SET = "tests/data/red_flag_eval.yml"
 DEFAULT_MODEL = "models/triage.tar.gz"
@@ -62,8 +65,19 @@ class Layer:
             levels[d.flag] = max(levels.get(d.flag, "routine"), d.level,
                                  key=LEVEL_ORDER.__getitem__)
         overall = result.level
+        check = emergency_check([(d.flag, d.rule) for d in result.present], overall)
         return {"result": result, "flags": result.flags, "levels": levels,
-                "level": overall, "asked": asked[:1], "asked_by": asked_by}
+                "level": overall, "asked": asked[:1], "asked_by": asked_by,
+                "checked": _checked_flags(check), "check": check}
+
+
+def _checked_flags(family: Optional[str]) -> List[str]:
+    """The families a yes to this emergency check confirms: the one it records, and the
+    signs it asks about (a cancer history's check asks about weak legs)."""
+    if family is None:
+        return []
+    check = EMERGENCY_CHECKS[family]
+    return sorted({check.flag} | (check.answered_by & set(FLAG_LEVELS)))
 
 
 def as_labelled_set(data) -> Dict:
@@ -98,10 +112,12 @@ def evaluate(layer, labelled: Dict) -> Dict:
     total: Counter = Counter()
     strict: Counter = Counter()
     asked_right: Counter = Counter()
+    checked: Counter = Counter()
     under: Counter = Counter()
     by_key: Dict[str, Dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     misses: List[str] = []
     asked_rows: List[str] = []
+    checked_rows: List[str] = []
     under_rows: List[str] = []
     for item in labelled.get("red_flags", []):
         verdict = layer.judge(item["text"])
@@ -119,6 +135,10 @@ def evaluate(layer, labelled: Dict) -> Dict:
                 asked_right[flag] += 1
                 outcome = "caught"
                 asked_rows.append(f"[{flag}] ({verdict['asked_by']}) {item['text']}")
+            elif flag in verdict["checked"] and expected == "emergency":
+                checked[flag] += 1
+                outcome = "caught"
+                checked_rows.append(f"[{flag}] (check after {verdict['check']}) {item['text']}")
             elif got is not None:
                 under[flag] += 1
                 outcome = "under"
@@ -152,10 +172,12 @@ def evaluate(layer, labelled: Dict) -> Dict:
         "per_family_total": total,
         "per_family_hit": strict,
         "per_family_asked": asked_right,
+        "per_family_checked": checked,
         "per_family_under": under,
         "by_key": by_key,
         "misses": misses,
         "asked": asked_rows,
+        "checked": checked_rows,
         "under": under_rows,
         "false_alarms_by_why": dict(false_alarms),
         "false_alarms": [row for rows in false_alarms.values() for row in rows],
@@ -232,18 +254,19 @@ def print_report(path: str, report: Dict, speed: Dict, in_training: bool) -> Non
     if in_training:
         print("    (this set is in the asking layer's training corpus: its questions here "
               "are not an unseen measure)")
-    print(f"{'family':28} {'caught':>7} {'strict':>7} {'asked':>6} {'under':>6} {'total':>6} "
-          f"{'caught%':>8} {'strict%':>8}")
+    print(f"{'family':28} {'caught':>7} {'strict':>7} {'asked':>6} {'checked':>8} {'under':>6} "
+          f"{'total':>6} {'caught%':>8} {'strict%':>8}")
     for family in FLAG_LEVELS:
         total = report["per_family_total"][family]
         hit = report["per_family_hit"][family]
-        asked = report["per_family_asked"][family]
-        print(f"{family:28} {hit + asked:7} {hit:7} {asked:6} "
+        asked = report["per_family_asked"][family] + report["per_family_checked"][family]
+        print(f"{family:28} {hit + asked:7} {hit:7} {report['per_family_asked'][family]:6} "
+              f"{report['per_family_checked'][family]:8} "
               f"{report['per_family_under'][family]:6} {total:6} "
               f"{_pct(hit + asked, total):>8} {_pct(hit, total):>8}")
     total = sum(report["per_family_total"].values())
     hit = sum(report["per_family_hit"].values())
-    asked = sum(report["per_family_asked"].values())
+    asked = sum(report["per_family_asked"].values()) + sum(report["per_family_checked"].values())
     print(f"overall caught (level reached, or one question on the right family): "
           f"{hit + asked}/{total} = {_pct(hit + asked, total)}")
     print(f"overall strict (escalated at the expected level or higher): {hit}/{total} = "
@@ -268,6 +291,7 @@ def print_report(path: str, report: Dict, speed: Dict, in_training: bool) -> Non
     for title, rows in (("misses", report["misses"]),
                         ("below the expected level", report["under"]),
                         ("caught by one question", report["asked"]),
+                        ("caught by the emergency check", report["checked"]),
                         ("false alarms", report["false_alarms"]),
                         ("questions on near misses", report["near_miss_questions"])):
         print(f"\n{title} ({len(rows)}):")

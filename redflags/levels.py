@@ -1,7 +1,7 @@
 """Triage levels and how flags combine, as the clinical spec's table says."""
 
-from dataclasses import replace
-from typing import Iterable, List, Optional, Tuple
+from dataclasses import dataclass, replace
+from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 LEVEL_ORDER = {"routine": 0, "urgent": 1, "emergency": 2}
 # The levels that send a patient to a doctor instead of a physio booking.
@@ -122,3 +122,51 @@ def escalate(present: List, unsure: List, signs: List) -> Tuple[List, List]:
             d = replace(d, raised_by=why)
         raised.append(d)
     return raised, still_unsure
+
+
+@dataclass(frozen=True)
+class EmergencyCheck:
+    """The one question that tells an urgent flag from the spec's emergency combination.
+
+    `flag` is the family a yes records at emergency level (for a weakening leg, the cauda
+    equina signs it asks about); `answered_by` lists the families and rules whose own
+    detection in the next message answers it yes; `not_after` the rules that found the
+    family but make the question meaningless (no fall to ask about after fragile bones alone).
+    """
+
+    flag: str
+    why: str
+    answered_by: FrozenSet[str]
+    not_after: FrozenSet[str] = frozenset()
+
+
+LIMB_SIGNS = frozenset({"cauda_equina", "progressive_neuro_deficit", "sign_limb_neuro"})
+# In the order they are asked when more than one urgent family is present.
+EMERGENCY_CHECKS = {
+    "progressive_neuro_deficit": EmergencyCheck(
+        "cauda_equina", "weakness with a change in bladder, bowel or saddle feeling",
+        frozenset({"cauda_equina"})),
+    "cancer": EmergencyCheck(
+        "cancer", "cancer with numbness, tingling or weakness in the limbs or a bladder change",
+        LIMB_SIGNS),
+    "infection": EmergencyCheck(
+        "infection", "fever with weakened immunity, injected drugs, a recent spinal procedure "
+        "or feeling very unwell",
+        frozenset(INFECTION_EMERGENCY_WITH_FEVER)),
+    "trauma_fracture": EmergencyCheck(
+        "trauma_fracture", "trauma with numbness, tingling or weakness in the limbs",
+        LIMB_SIGNS, not_after=frozenset({"trauma_bone_risk"})),
+}
+
+
+def emergency_check(found: Iterable[Tuple[str, str]], level: Optional[str],
+                    checked: Iterable[str] = ()) -> Optional[str]:
+    """The family whose emergency check to ask, from the (family, rule) pairs found:
+    only at urgent level, once per family."""
+    if level != "urgent":
+        return None
+    checked = set(checked)
+    eligible = {family for family, rule in found if family in EMERGENCY_CHECKS
+                and rule.split("#")[0] not in EMERGENCY_CHECKS[family].not_after}
+    return next((family for family in EMERGENCY_CHECKS
+                 if family in eligible and family not in checked), None)

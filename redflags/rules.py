@@ -120,7 +120,9 @@ NEURO_WORDS = ("numb", "numbness", "tingling", "tingly", "tingle", "pins", "need
 FEVER_RESOLVED = ("gone", "is gone", "has gone", "went away", "broke", "broken", "passed",
                   "has passed", "cleared", "cleared up", "settled", "subsided", "is over",
                   "over now", "is normal", "was normal", "normal now", "back to normal",
-                  "came down", "down now", "came back normal", "no longer")
+                  "came down", "down now", "came back normal", "no longer", "went down",
+                  "gone down", "fine now", "better now", "all better", "recovered",
+                  "came right")
 WEIGHT_CONFIRM = _words("unexplained unexplainable without reason why unintentional "
                         "unintentionally mystery mysteriously randomly unintended "
                         "unplanned not falling melting hanging gaunt normal normally idea "
@@ -457,7 +459,8 @@ RULES: List[Rule] = [
         "flu-like|fluish|flu",
         "flu like",
     ), kind="unsure", confirm=("fever", "temperature", "chills", "shivering", "sweats"),
-       benign=("jab", "vaccine", "vaccination", "shot", "injection"), note="flu-like: fever?"),
+       benign=("jab", "vaccine", "vaccination", "shot", "injection"),
+       resolved_after=FEVER_RESOLVED, note="flu-like: fever?"),
     Rule("infection_unwell", ("infection",), (
         "very|really|extremely|seriously|terribly|super|so unwell|ill|sick|poorly",
     ), benign_next=("of", "and tired"),

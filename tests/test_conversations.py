@@ -199,7 +199,8 @@ def test_urgent_advice_offers_a_call_back_that_reception_can_see(assistant):
 
     sender = assistant.new_sender()
     reply = assistant.texts(sender, "I've had a fever and chills with this back pain")
-    assert "call you back" in reply
+    assert "doctor today" in reply and "One more question" in reply
+    assert "call you back" in assistant.texts(sender, "no")
     assert "What name" in assistant.texts(sender, "yes please")
     assert "phone number" in assistant.texts(sender, "my name is thandi mokoena")
     assert "doesn't look like a phone number" in assistant.texts(sender, "12345")
@@ -217,6 +218,69 @@ def test_urgent_advice_offers_a_call_back_that_reception_can_see(assistant):
     assert row.name == "Thandi Mokoena" and row.phone == "+27821234567"
     assert row.reason == "red flag" and row.triage_level == "urgent"
     assert "infection" in row.red_flags and row.sender_id == sender
+
+
+EMERGENCY_ADVICE = "Please go to your nearest hospital emergency unit now"
+
+
+def evidence_of_the_check(slots, family):
+    return [e for e in slots["red_flag_evidence"]
+            if e["rule"] == f"emergency_check:{family}"]
+
+
+def test_a_yes_to_the_emergency_check_makes_urgent_advice_an_emergency(assistant):
+    sender = assistant.new_sender()
+    reply = assistant.texts(sender, "my lower back is agony and I've had a fever since Sunday")
+    assert "doctor today" in reply and "immune system" in reply
+    assert EMERGENCY_ADVICE not in reply
+    reply = assistant.texts(sender, "yes, I'm on chemo")
+    assert EMERGENCY_ADVICE in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "emergency" and not slots["awaiting_emergency_check"]
+    [entry] = evidence_of_the_check(slots, "infection")
+    assert entry["status"] == "present" and entry["level"] == "emergency"
+    assert "yes, I'm on chemo" in entry["message"]
+    # The button's plain "yes" says why it is now an emergency.
+    other = assistant.new_sender()
+    assistant.texts(other, "my lower back is agony and I've had a fever since Sunday")
+    reply = assistant.texts(other, "/affirm")
+    assert "A fever together with that" in reply and EMERGENCY_ADVICE in reply
+    assert assistant.slots(other)["triage_level"] == "emergency"
+
+
+def test_a_sign_of_the_combination_answers_the_check_for_a_relative(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "I'm writing for my mom, she has a high temperature and a sore back")
+    reply = assistant.texts(sender, "she had an operation on her spine two weeks ago")
+    assert "please get emergency help first" in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "emergency"
+    assert evidence_of_the_check(slots, "infection")[0]["status"] == "present"
+
+
+def test_the_emergency_check_is_asked_once_and_a_no_is_kept_for_the_clinician(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "I had breast cancer five years ago and now my back hurts at night")
+    reply = assistant.texts(sender, "No")
+    assert "call you back" in reply and "One more question" not in reply
+    reply = assistant.texts(sender, "I also get fevers at night")
+    assert "One more question" in reply and "immune system" in reply  # the other family's
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "urgent"
+    assert [e["status"] for e in evidence_of_the_check(slots, "cancer")] == ["denied_combination"]
+
+
+def test_a_message_that_does_not_answer_the_check_leaves_it_recorded_unanswered(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my lower back is sore and I've had a fever since Sunday")
+    reply = assistant.texts(sender, "can I book for Thursday?")
+    assert "doctor" in reply
+    slots = assistant.slots(sender)
+    assert not slots["awaiting_emergency_check"] and slots["triage_level"] == "urgent"
+    assert [e["status"] for e in evidence_of_the_check(slots, "infection")] == ["unanswered"]
+    # A "yes" now answers the call-back question, not the check.
+    assert "What name" in assistant.texts(sender, "yes please")
+    assert assistant.slots(sender)["triage_level"] == "urgent"
 
 
 def test_asking_for_a_person_mid_form_without_consent_stores_nothing(assistant):

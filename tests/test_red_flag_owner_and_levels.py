@@ -146,6 +146,10 @@ def test_every_escalation_records_its_trigger_rule_and_source():
     "My temperature is normal, 36.8",
     "I had a fever on Monday but it's gone now",
     "the fever broke two days ago, back still sore",
+    # A fever told in the past and resolved later on: not a present sign.
+    "had a high fever last week with flu, it went down by Friday and now only my back hurts",
+    "I had a temperature after the flu jab. It passed by Sunday, just a stiff back now",
+    "my son had flu and a fever two weeks ago but he's fine now, his back aches from rugby",
     "can needling cause infection?",
     "do you treat whiplash from an old car accident?",
     "Is dry needling safe for people with osteoporosis?",
@@ -159,3 +163,12 @@ def test_the_specs_false_alarms_do_not_escalate_or_ask(text):
 def test_a_question_about_the_practice_still_escalates_the_writers_own_sign():
     assert detect("do you treat whiplash? I was in a car crash yesterday").flags == [
         "trauma_fracture"]
+
+
+@pytest.mark.parametrize("text", [
+    "I had a fever on Monday and it still hasn't gone, my back is worse",
+    "had a fever last week, it went away but keeps coming back, and my back aches",
+    "I've got a fever and my back is sore. My cold is better now",
+])
+def test_a_fever_that_has_not_passed_still_escalates(text):
+    assert "infection" in detect(text).flags

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from rasa.shared.core.domain import Domain
 
-from actions.red_flags import CHECKLIST_FLAGS, evidence_entry, record_flags
+from actions.red_flags import (CHECKLIST_FLAGS, emergency_check_answer_updates,
+                               emergency_check_updates, evidence_entry, record_flags)
 from actions.summary import triage_summary
 from actions.triage import extract_updates
 
@@ -298,3 +299,40 @@ def test_a_correction_said_in_passing_replaces_the_old_answer():
                       requested="eases_worsens")
     assert updates["duration_weeks"] == 4 and updates["corrected_slots"] == ["duration_weeks"]
     assert "eases_worsens" not in updates
+
+
+def urgent_fever_awaiting_its_check():
+    slots = record_flags({}, [evidence_entry("infection", "urgent", "fever", "infection_fever#4",
+                                             "fever since Sunday")])
+    slots.update(emergency_check_updates(slots))
+    return slots
+
+
+def test_an_urgent_flag_with_an_emergency_combination_gets_its_check_once():
+    slots = urgent_fever_awaiting_its_check()
+    assert slots["emergency_check"] == "infection" and slots["awaiting_emergency_check"]
+    slots.update(emergency_check_answer_updates(slots, False, "no"))
+    assert slots["triage_level"] == "urgent" and not slots["awaiting_emergency_check"]
+    assert emergency_check_updates(slots) == {}  # asked once
+    # Fragile bones alone found the trauma family: there is no fall to ask about.
+    bones = record_flags({}, [evidence_entry("trauma_fracture", "urgent", "prednisone",
+                                             "trauma_bone_risk#3", "on prednisone")])
+    assert emergency_check_updates(bones) == {}
+
+
+@pytest.mark.parametrize("text, intent, status, level", [
+    ("yes I'm on chemo", "red_flag", "present", "emergency"),
+    ("had a back op in March", "inform", "present", "emergency"),
+    ("can I book for Thursday?", "request_booking", "unanswered", "urgent"),
+])
+def test_a_typed_reply_to_the_check_is_read_for_its_answer(text, intent, status, level):
+    slots = urgent_fever_awaiting_its_check()
+    updates = extract_updates(text, intent, [], slots, None)
+    assert updates["awaiting_emergency_check"] is False
+    [entry] = [e for e in updates["red_flag_evidence"] if e["rule"] == "emergency_check:infection"]
+    assert entry["status"] == status and {**slots, **updates}["triage_level"] == level
+
+
+def test_a_yes_button_to_the_check_is_left_to_the_rules():
+    updates = extract_updates("/affirm", "affirm", [], urgent_fever_awaiting_its_check(), None)
+    assert "awaiting_emergency_check" not in updates
