@@ -18,7 +18,8 @@ from redflags.levels import ESCALATED
 # that is not a yes or no leaves unanswered for reception (actions/triage.py), and the
 # greeting, whose buttons the not-understood reply already points to.
 NOT_ASKED_AGAIN = {None, "utter_default", "utter_not_understood_again",
-                   "utter_ask_red_flag_question", "utter_greet"}
+                   "utter_ask_red_flag_question", "utter_ask_red_flag_question_again",
+                   "utter_greet"}
 
 
 def unclear_reply(tracker: Tracker, response: Text, again: Text) -> Text:

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import clock, parsing
-from actions.history import slots_set_since_user_message
+from actions.history import question_before_user_message, slots_set_since_user_message
 from actions.red_flags import (
     CHECKLIST_FLAGS,
     EMERGENCY_CHECKS,
@@ -63,6 +63,12 @@ SKIP_INTENTS = {"dont_know", "refuse_answer"}
 # Replies to being asked, never a description of what eases the pain or of anything else.
 REPLY_INTENTS = {"affirm", "deny", "dont_know", "refuse_answer", "thank", "greet"}
 MAX_ASKS = 2
+# The form's way to ask an unanswered clarifying question once more (never filled).
+ASK_AGAIN_SLOT = "red_flag_question_again"
+ASKED_AGAIN = f"utter_ask_{ASK_AGAIN_SLOT}"
+# Replies that take the conversation out of the questions: the clarifying question is not
+# kept open for later, where a "no" meant for something else could answer it.
+LEAVE_THE_QUESTIONS = {"request_human", "start_over", "goodbye"}
 # Emergency checks the checklist already asked: a weakening leg or a cancer history with
 # "no" to the bladder, saddle (and weakness) questions needs no check after the form.
 CHECKLIST_SETTLES_CHECK = {
@@ -160,10 +166,13 @@ def is_digression(intent: Text, confidence: float) -> bool:
 def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
                     slots: Dict[Text, Any], active_loop: Optional[Text],
                     today: Optional[datetime.date] = None,
-                    confidence: float = 1.0, correcting: bool = False) -> Dict[Text, Any]:
+                    confidence: float = 1.0, correcting: bool = False,
+                    clarifying_asked_again: bool = False) -> Dict[Text, Any]:
     """Slot updates from one user message, given the conversation's slots so far.
 
-    `correcting` is true right after the summary, when any answer may replace an old one.
+    `correcting` is true right after the summary, when any answer may replace an old one;
+    `clarifying_asked_again` when the message replies to the clarifying question's second
+    asking.
     """
     today = today or clock.today()
     text = text or ""
@@ -188,15 +197,19 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
     if slots.get("awaiting_red_flag_answer") and intent not in RED_FLAG_INTENTS:
         if intent in ("affirm", "deny") or parsing.parse_yes_no(text) is not None:
             return updates  # a yes/no to the clarifying question, handled by its own rules
-        # Not an answer to it: the question is not left open for a later "no" to answer.
-        pending = slots.get("pending_red_flag")
-        updates.update(awaiting_red_flag_answer=False, pending_red_flag=None)
-        if pending in FLAG_LEVELS:
-            updates.update(record_flags({**slots, **updates}, [evidence_entry(
-                pending, FLAG_LEVELS[pending], "clarifying question not answered",
-                "clarifying_question", text, status="unanswered")]))
+        # Not an answer to it. Inside the questions the form asks it once more; after that,
+        # or when the questions are left, it is not kept open for a later "no" to answer.
+        if active_loop != FORM or clarifying_asked_again or intent in LEAVE_THE_QUESTIONS:
+            pending = slots.get("pending_red_flag")
+            updates.update(awaiting_red_flag_answer=False, pending_red_flag=None)
+            if pending in FLAG_LEVELS:
+                updates.update(record_flags({**slots, **updates}, [evidence_entry(
+                    pending, FLAG_LEVELS[pending], "clarifying question not answered",
+                    "clarifying_question", text, status="unanswered")]))
 
     requested = slots.get("requested_slot") if active_loop == FORM else None
+    if requested == ASK_AGAIN_SLOT:
+        requested = None  # its answer is the clarifying question's, read above
     if requested and (not is_digression(intent, confidence) or _answers_despite_intent(
             requested, text, intent, today)):
         if intent == "refuse_answer" and requested in CHECKLIST_FLAGS:
@@ -318,9 +331,17 @@ class ActionExtractTriageSlots(Action):
             tracker.active_loop_name,
             confidence=(message.get("intent") or {}).get("confidence") or 0.0,
             correcting=last_bot_action(tracker) in SUMMARY_ACTIONS,
+            clarifying_asked_again=question_before_user_message(tracker) == ASKED_AGAIN,
         )
         # Rasa drops messages sent during slot extraction; the form's validation speaks.
         return [SlotSet(name, value) for name, value in updates.items()]
+
+
+def _clarifying_question_left_this_turn(tracker: Tracker, set_this_turn: set) -> bool:
+    evidence = tracker.get_slot("red_flag_evidence") or []
+    return "red_flag_evidence" in set_this_turn and bool(evidence) and \
+        evidence[-1].get("rule") == "clarifying_question" and \
+        evidence[-1].get("status") == "unanswered"
 
 
 class ValidateTriageForm(FormValidationAction):
@@ -334,9 +355,12 @@ class ValidateTriageForm(FormValidationAction):
         if tracker.get_slot("triage_level") in ESCALATED:
             return []  # a red flag ends the questions: advice comes first
         if tracker.get_slot("booking_requested"):
-            domain_slots = [slot for slot in domain_slots if slot in CHECKLIST_SLOTS]
+            domain_slots = [slot for slot in domain_slots
+                            if slot in CHECKLIST_SLOTS or slot == ASK_AGAIN_SLOT]
         left_out = set(tracker.get_slot("skipped_questions") or []) | set(
             tracker.get_slot("declined_safety_questions") or [])
+        if not tracker.get_slot("awaiting_red_flag_answer"):
+            left_out.add(ASK_AGAIN_SLOT)  # asked only while a clarifying answer is owed
         return [slot for slot in domain_slots if slot not in left_out]
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -360,10 +384,11 @@ class ValidateTriageForm(FormValidationAction):
             if not typed:
                 dispatcher.utter_message(response="utter_red_flag_cleared")
             return answered_events + await super().run(dispatcher, tracker, domain)
-        if "awaiting_red_flag_answer" in set_this_turn and answering_a_message(tracker):
-            dispatcher.utter_message(response="utter_clarifying_question_left")
         if clarifying or (name in NOT_ANSWERS and not answered and answering_a_message(tracker)):
             return []  # nothing answered: Rasa rejects the form and a rule takes the turn
+        if _clarifying_question_left_this_turn(tracker, set_this_turn):
+            # Here, not before a digression's answer: a rejected run's messages are dropped.
+            dispatcher.utter_message(response="utter_clarifying_question_left")
         left = self._leave_unanswered(dispatcher, tracker, requested, set_this_turn)
         tracker.add_slots(left)
         events = left + await super().run(dispatcher, tracker, domain)
@@ -386,7 +411,11 @@ class ValidateTriageForm(FormValidationAction):
                                   tracker.get_slot("declined_safety_questions")))
         skipped_now = requested in (tracker.get_slot("skipped_questions") or []) + (
             tracker.get_slot("declined_safety_questions") or [])
-        if requested and not answered and not left and not skipped_now:
+        if requested == ASK_AGAIN_SLOT:
+            # Answered or left, it counts as a reply, so Rasa keeps the form going.
+            events.append(SlotSet("awaiting_red_flag_answer",
+                                  tracker.get_slot("awaiting_red_flag_answer")))
+        elif requested and not answered and not left and not skipped_now:
             if set_this_turn & set(TRIAGE_SLOTS):
                 # An answer to another question: kept, and the open one asked again.
                 dispatcher.utter_message(response="utter_noted_other_answer")

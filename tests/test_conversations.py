@@ -314,6 +314,43 @@ def test_an_unclear_sign_inside_an_answer_keeps_the_answer(assistant):
     assert slots["red_flags"] in (None, [])
 
 
+def test_a_reply_that_does_not_answer_the_clarifying_question_gets_it_once_more(assistant):
+    sender = assistant.new_sender()
+    answer_all(assistant, sender, ["my back is sore", "lower back"])
+    assert "Just to check" in assistant.texts(sender, "my bum goes numb when I sit for long")
+    reply = assistant.texts(sender, "does dry needling hurt?")
+    assert "Sorry to ask again" in reply and "numbness around the bottom" in reply
+    reply = assistant.texts(sender, "No")
+    assert "Thanks for checking" in reply and "Sorry to ask again" not in reply
+    slots = assistant.slots(sender)
+    assert slots["red_flag_evidence"][-1]["status"] == "denied_by_patient"
+    assert assistant.tracker(sender)["active_loop"]["name"] == "triage_form"
+
+    # Not answered twice: noted for the team with the safety advice, and the questions go on.
+    other = assistant.new_sender()
+    answer_all(assistant, other, ["my back is sore", "lower back"])
+    assistant.texts(other, "my bum goes numb when I sit for long")
+    assert "Sorry to ask again" in assistant.texts(other, "it started about 3 weeks ago")
+    reply = assistant.texts(other, "I sit at my desk about 9 hours a day")
+    assert "wasn't answered" in reply and "10177" in reply
+    slots = assistant.slots(other)
+    assert slots["awaiting_red_flag_answer"] is False
+    assert slots["red_flag_evidence"][-1]["status"] == "unanswered"
+    assert slots["duration_weeks"] is not None and slots["desk_hours"] == 9
+    assert assistant.tracker(other)["active_loop"]["name"] == "triage_form"
+    assistant.texts(other, "no")  # a later "no" is not taken as the answer to it
+    statuses = [e["status"] for e in assistant.slots(other)["red_flag_evidence"]]
+    assert "denied_by_patient" not in statuses
+
+    # A question of their own instead: answered, and the patient still hears it was left.
+    third = assistant.new_sender()
+    answer_all(assistant, third, ["my back is sore", "lower back",
+                                  "my bum goes numb when I sit for long",
+                                  "it started about 3 weeks ago"])
+    reply = assistant.texts(third, "where are you based?")
+    assert "address" in reply and "wasn't answered" in reply and "How did it start" in reply
+
+
 def test_after_emergency_advice_more_details_do_not_restart_the_questions(assistant):
     sender = assistant.new_sender()
     assistant.texts(sender, "I can't feel my bum when I wipe and my back is agony")

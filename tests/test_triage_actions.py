@@ -336,3 +336,19 @@ def test_a_typed_reply_to_the_check_is_read_for_its_answer(text, intent, status,
 def test_a_yes_button_to_the_check_is_left_to_the_rules():
     updates = extract_updates("/affirm", "affirm", [], urgent_fever_awaiting_its_check(), None)
     assert "awaiting_emergency_check" not in updates
+
+
+def test_inside_the_questions_a_clarifying_question_is_asked_once_more_then_left():
+    slots = {"awaiting_red_flag_answer": True, "pending_red_flag": "cauda_equina",
+             "requested_slot": "onset"}
+    first = extract_updates("about three weeks now", "inform", [], slots, "triage_form", TODAY)
+    assert "awaiting_red_flag_answer" not in first and first["duration_weeks"] == \
+        pytest.approx(3.0)
+    second = extract_updates("it's sore", "inform", [], {
+        **slots, "requested_slot": "red_flag_question_again"}, "triage_form", TODAY,
+        clarifying_asked_again=True)
+    assert second["awaiting_red_flag_answer"] is False
+    assert second["red_flag_evidence"][-1]["status"] == "unanswered"
+    leaving = extract_updates("can someone call me?", "request_human", [], slots,
+                              "triage_form", TODAY)
+    assert leaving["awaiting_red_flag_answer"] is False
