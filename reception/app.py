@@ -320,8 +320,11 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
         with app.ctx.engine.connect() as connection:
             recent = connection.execute(sa.select(db.audit_log).order_by(
                 db.audit_log.c.id.desc()).limit(30)).mappings().all()
+        unanswered = app.ctx.store.unanswered_questions(
+            since.astimezone(datetime.timezone.utc).replace(tzinfo=None))
         return render(request, "dashboard.html", charts=charts.dashboard(conversations),
-                      total=len(conversations), days=DASHBOARD_DAYS, audit=recent)
+                      total=len(conversations), days=DASHBOARD_DAYS, audit=recent,
+                      unanswered=unanswered)
 
     return app
 

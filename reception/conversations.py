@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 
+from actions.questions import TOPIC_QUESTIONS
 from reception import db
 
 # South Africa keeps one offset all year (no daylight saving), so times need no tz database.
@@ -136,6 +137,11 @@ class Conversation:
         return (LEVEL_RANK.get(self.triage_level or "", 3), newest_first)
 
 
+UNANSWERED_SHOWN = 100
+UNANSWERED_OUTCOMES = {"not_covered": "not covered: sent to reception",
+                       "not_sure": "not sure: the closest topics offered"}
+
+
 class ConversationStore:
     """Reads the tracker store (read-only) and the practice database."""
 
@@ -164,6 +170,30 @@ class ConversationStore:
             for row in connection.execute(query).mappings():
                 rows[row[id_column]] = dict(row)
         return rows
+
+    def unanswered_questions(self, since: datetime.datetime,
+                             limit: int = UNANSWERED_SHOWN) -> List[Dict[str, Any]]:
+        """Patients' questions the assistant did not answer since then (UTC), newest first,
+        so the practice sees which answers to add."""
+        if self.practice is None:
+            return []
+        try:
+            table = db.reflect_practice_table(self.practice, "unanswered_questions")
+            if table is None:
+                return []
+            with self.practice.connect() as connection:
+                rows = connection.execute(
+                    sa.select(table).where(table.c.asked_at >= since)
+                    .order_by(table.c.asked_at.desc()).limit(limit)).mappings().all()
+        except sa.exc.SQLAlchemyError:
+            return []  # an unreachable practice database must not hide the dashboard
+        return [{
+            "asked_at": row["asked_at"].replace(tzinfo=datetime.timezone.utc)
+                                       .astimezone(PRACTICE_TZ),
+            "question": row["question"],
+            "outcome": UNANSWERED_OUTCOMES.get(row["outcome"], row["outcome"]),
+            "closest": [TOPIC_QUESTIONS.get(t, t) for t in row["closest_topics"].split(",") if t],
+        } for row in rows]
 
     def _reception_state(self, only: Optional[str]) -> tuple:
         def select(table: sa.Table) -> sa.sql.Select:

@@ -20,7 +20,8 @@ from pypdf import PdfReader
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
 from actions.booking.store import bookings
-from actions.callbacks import callback_requests, metadata as practice_metadata
+from actions.callbacks import callback_requests, metadata as practice_metadata, \
+    unanswered_questions
 from tests.reception_support import (
     PASSWORD, ReceptionServer, Staff, databases, logged_in, sample_conversations,
     save_conversation, tracker_store, user)
@@ -266,6 +267,29 @@ def test_the_dashboard_is_for_the_owner(site):
     assert "Conversations per day by channel" in page.text
     assert "<title>Red flags by family</title>" in page.text
     assert ">cauda equina</text>" in page.text and ">infection</text>" in page.text
+
+
+def test_the_dashboard_lists_the_questions_the_assistant_could_not_answer(site):
+    now = datetime.datetime.utcnow()
+    with site.practice.begin() as connection:
+        connection.execute(unanswered_questions.insert(), [
+            {"asked_at": now - datetime.timedelta(hours=1),
+             "question": "do you do home visits in Somerset West?", "outcome": "not_covered",
+             "closest_topics": ""},
+            {"asked_at": now - datetime.timedelta(minutes=5),
+             "question": "is the needle thing ok if I'm on warfarin?", "outcome": "not_sure",
+             "closest_topics": "dn_who_not,dn_side_effects"},
+            {"asked_at": now - datetime.timedelta(days=400),
+             "question": "an old question from last season", "outcome": "not_sure",
+             "closest_topics": "dn_what"},
+        ])
+    page = site.owner.get("/dashboard").text
+    assert "Questions the assistant could not answer" in page
+    newest, older = page.index("warfarin"), page.index("home visits in Somerset West")
+    assert newest < older and "not covered: sent to reception" in page
+    assert "Who shouldn&#39;t have dry needling?; Are there side effects?" in page
+    assert "an old question from last season" not in page
+    assert site.staff.get("/dashboard").status_code == 403
 
 
 def test_an_idle_session_is_logged_out(site):
