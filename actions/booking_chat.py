@@ -102,14 +102,21 @@ def search_for_choice(choice, offered: List[Dict]) -> Optional[Dict[Text, Any]]:
     return None
 
 
+def search_start(search: Dict[Text, Any]) -> dt.datetime:
+    """From when a search looks: its `after`, or the start of the day it names."""
+    after = dt.datetime.fromisoformat(search["after"]) if search.get("after") else now()
+    if search.get("day"):
+        day = dt.date.fromisoformat(search["day"])
+        after = max(after, dt.datetime.combine(day, dt.time(), tzinfo=after.tzinfo))
+    return after
+
+
 def find_slots(search: Dict[Text, Any], appointment_type: Text) -> List:
     """Free slots for a search; a part of the day filters a longer list."""
     backend = booking_backend()
-    after = dt.datetime.fromisoformat(search["after"]) if search.get("after") else now()
+    after = search_start(search)
     day = dt.date.fromisoformat(search["day"]) if search.get("day") else None
     part = search.get("part")
-    if day is not None:
-        after = max(after, dt.datetime.combine(day, dt.time(), tzinfo=after.tzinfo))
     wanted = search.get("at")
     if wanted:
         # Every free time of the day named, or of the next days: a spread-out page could
@@ -237,6 +244,17 @@ class ActionAskBookingSlot(Action):
             dispatcher.utter_message(response="utter_booking_diary_down")
             return [SlotSet("booking_search", {"diary_down": True}),
                     SlotSet("offered_booking_slots", [])]
+        if not slots and search:
+            # Nothing free on the day or at the time asked: the nearest free times after it,
+            # rather than the same "try another day" however often they try.
+            slots = find_slots({"after": search_start(search).isoformat()},
+                               appointment_type or "initial")
+            if slots:
+                dispatcher.utter_message(response="utter_booking_nearest_slots",
+                                         buttons=slot_buttons(
+                                             [_offered_entry(slot) for slot in slots]))
+                return [SlotSet("offered_booking_slots",
+                                [_offered_entry(slot) for slot in slots])]
         offered = [_offered_entry(slot) for slot in slots]
         if not offered:
             dispatcher.utter_message(response="utter_booking_no_slots",

@@ -159,6 +159,19 @@ def test_other_times_and_a_different_day(assistant):
     assert "Lovely" in choose(assistant, sender, that_day[0][1])
 
 
+def test_a_day_with_nothing_free_offers_the_nearest_free_times_after_it(assistant):
+    sender = assistant.new_sender()
+    start_booking(assistant, sender)
+    assert "Which day" in assistant.texts(sender, "a different day")
+    sunday = clock.today() + dt.timedelta(days=(6 - clock.today().weekday()) % 7 or 7)
+    messages = assistant.say(sender, f"{sunday.day} {sunday:%B}")  # the practice is closed
+    text = " ".join(m.get("text") or "" for m in messages)
+    assert "nearest free times after it" in text
+    times = offered(messages)
+    assert times and all(f"{sunday.day} {sunday:%b}" not in title for title, _ in times)
+    assert "Lovely" in choose(assistant, sender, times[0][1])
+
+
 def test_a_bad_phone_number_is_asked_again(assistant):
     sender = assistant.new_sender()
     times = start_booking(assistant, sender)

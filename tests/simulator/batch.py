@@ -8,7 +8,8 @@ from typing import Any, Dict, List, Tuple
 
 from tests.simulator.invariants import INVARIANTS, Verdict, check
 from tests.simulator.personas import GOALS, STYLES, Persona
-from tests.simulator.runner import Conversation, PatientRun, practice_free_starts
+from tests.simulator.runner import (Conversation, PatientRun, practice_free_starts,
+                                     practice_release)
 
 FAILURES_SHOWN_PER_INVARIANT = 3
 Result = Tuple[Conversation, Dict[str, Verdict]]
@@ -17,10 +18,13 @@ Result = Tuple[Conversation, Dict[str, Verdict]]
 def simulate(assistant: Any, personas: List[Persona], concurrency: int,
              progress: bool = False) -> List[Result]:
     free_starts = practice_free_starts(assistant.practice_db_url)
+    release = practice_release(assistant.practice_db_url)
 
     def one(persona: Persona) -> Result:
         conversation = PatientRun(persona, assistant, free_starts).run()
-        return conversation, check(conversation)
+        verdicts = check(conversation)
+        release(conversation.final_slots)
+        return conversation, verdicts
 
     results = []
     started = time.monotonic()

@@ -472,6 +472,22 @@ def _with_value(persona: Persona, slot: str, value: Any) -> Facts:
 
 
 
+def practice_release(practice_db_url: str) -> Callable[[Dict], None]:
+    """Cancels a simulated patient's booking once it has been checked: with the clock fixed,
+    a large run would otherwise fill the same fortnight with hundreds of bookings (no
+    practice sees that many new patients), and later patients would find no free time."""
+    from actions.booking import CalendarBackend
+    from actions.callbacks import engine
+
+    backend = CalendarBackend(db=engine(practice_db_url))
+
+    def release(slots: Dict) -> None:
+        if slots.get("booking_reference") and slots.get("callback_phone"):
+            backend.cancel(slots["booking_reference"], slots["callback_phone"])
+
+    return release
+
+
 def practice_free_starts(practice_db_url: str) -> Callable[[dt.date], List[dt.datetime]]:
     """The starts of initial assessments still free on a day, read from the practice calendar."""
     from actions.booking import CalendarBackend  # the assistant's own code, only when booking
