@@ -1136,9 +1136,11 @@ def parse_eases_worsens(text: str) -> str | None:
 _YES = re.compile(
     r"^\W*(?:yes|yeah|yea|ya|yep|yup|ja|jaa|jy|yebo|ewe|sure|definitely|correct|"
     r"that'?s right|it is|it does|i have|i do|i think so|afraid so|sadly yes|true)\b")
+# "No idea" and "I don't know" are not a no.
 _NO = re.compile(
-    r"^\W*(?:no|nope|nah|nee|never|not really|not at all|cha|hayi|i don'?t think so|"
-    r"it'?s not|it isn'?t|it doesn'?t|i haven'?t|i don'?t|none)\b"
+    r"^\W*(?:no(?! (?:idea|clue)\b)|nope|nah|nee|never|not really|not at all|cha|hayi|"
+    r"i don'?t think so|it'?s not|it isn'?t|it doesn'?t|i haven'?t|"
+    r"i don'?t(?! (?:know|remember|understand|get|recall)\b)|none)\b"
     r"|\b(?:goes away when|only when i sit|not new|had (?:it|that) for years)\b")
 
 

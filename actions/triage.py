@@ -120,8 +120,10 @@ def _parsed(slot: Text, text: Text, answering: bool, today: datetime.date) -> Di
 def _answer_to_requested(requested: Text, text: Text, intent: Text,
                          today: datetime.date) -> Dict[Text, Any]:
     if requested in CHECKLIST_FLAGS:
-        return {requested: {"affirm": True, "deny": False}[intent]} if intent in (
-            "affirm", "deny") else {}
+        if intent in ("affirm", "deny"):
+            return {requested: intent == "affirm"}
+        typed = None if intent in SKIP_INTENTS else _typed_yes_no(text)
+        return {} if typed is None else {requested: typed}
     if requested == "eases_worsens":
         if intent in REPLY_INTENTS or not parsing.is_real_answer(text):
             return {}
@@ -150,10 +152,17 @@ def _answers_despite_intent(requested: Text, text: Text, intent: Text,
                             today: datetime.date) -> bool:
     """"Yoh, ten hrs or so" at the sitting question is its answer, though the classifier
     took it for a question about opening hours: a message that is not itself a question
-    and that the question's own parser reads is the answer. Free text and yes/no
-    questions take any words, so they are left to the classifier."""
-    return intent in ANSWER_READ_FIRST and requested in VOLUNTEERED and \
-        not parsing.looks_like_question(text) and bool(_parsed(requested, text, True, today))
+    and that the question's own parser reads is the answer; at a safety question, a typed
+    yes or no. Free text takes any words, so it is left to the classifier."""
+    if intent not in ANSWER_READ_FIRST or parsing.looks_like_question(text):
+        return False
+    if requested in CHECKLIST_FLAGS:
+        return _typed_yes_no(text) is not None  # "no thank god" is a no, not thanks
+    return requested in VOLUNTEERED and bool(_parsed(requested, text, True, today))
+
+
+def _typed_yes_no(text: Text) -> Optional[bool]:
+    return None if parsing.looks_like_question(text) else parsing.parse_yes_no(text)
 
 
 def is_digression(intent: Text, confidence: float) -> bool:

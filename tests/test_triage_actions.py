@@ -352,3 +352,30 @@ def test_inside_the_questions_a_clarifying_question_is_asked_once_more_then_left
     leaving = extract_updates("can someone call me?", "request_human", [], slots,
                               "triage_form", TODAY)
     assert leaving["awaiting_red_flag_answer"] is False
+
+
+@pytest.mark.parametrize("text, intent, answer", [
+    ("no thank god", "thank", False),
+    ("none of that", "out_of_scope", False),
+    ("yes unfortunately", "out_of_scope", True),
+])
+def test_a_typed_yes_or_no_answers_a_safety_question_whatever_the_classifier_thinks(
+        text, intent, answer):
+    updates = extract_updates(text, intent, [], {"requested_slot": "check_bladder_bowel"},
+                              "triage_form", TODAY, confidence=0.95)
+    assert updates["check_bladder_bowel"] is answer
+    assert (updates.get("triage_level") == "emergency") is answer
+
+
+@pytest.mark.parametrize("text, intent", [("no idea", "dont_know"), ("no idea", "inform"),
+                                          ("i don't know", "deny_unsure")])
+def test_no_idea_at_a_safety_question_is_not_a_no(text, intent):
+    updates = extract_updates(text, intent, [], {"requested_slot": "check_leg_weakness"},
+                              "triage_form", TODAY, confidence=0.95)
+    assert "check_leg_weakness" not in updates
+
+
+def test_a_question_at_a_safety_question_is_not_taken_for_its_answer():
+    assert extract_updates("no idea, what do you mean by leaking?", "faq", [],
+                           {"requested_slot": "check_bladder_bowel"}, "triage_form", TODAY,
+                           confidence=0.95) == {}
