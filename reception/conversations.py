@@ -68,7 +68,8 @@ def _date(value: Optional[str], name: str) -> Optional[datetime.date]:
 def _limit(value: Optional[str]) -> int:
     if not value:
         return Filters.limit
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    # ASCII digits only: "¹" and "٣" are digits to str.isdigit() but not to int().
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LIMIT:
         raise FilterError(f"limit must be a number from 1 to {MAX_LIMIT}")
     return int(value)
 

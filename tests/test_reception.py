@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 import requests
 import sqlalchemy as sa
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from pypdf import PdfReader
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
@@ -170,6 +170,7 @@ ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
 
 @settings(max_examples=40, deadline=None)
 @given(st.dictionaries(FILTER_NAMES, ANY_TEXT, max_size=5))
+@example(params={"limit": "¹"})  # a digit to str.isdigit(), not to int()
 def test_any_filter_input_gets_an_answer_never_a_crash(site, params):
     response = site.staff.get("/api/conversations", params=params)
     assert response.status_code in (200, 400), response.text
