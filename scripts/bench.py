@@ -228,7 +228,8 @@ def bench_stock(workdir: Path, token: str, levels: Sequence[int]) -> Dict:
 def detector_time() -> str:
     run = subprocess.run([sys.executable, "-m", "redflags.evaluate", "tests/data/red_flag_eval.yml"],
                          cwd=ROOT, capture_output=True, text=True, check=True)
-    return next(line for line in run.stdout.splitlines() if line.startswith("detector time"))
+    return next(line for line in run.stdout.splitlines()
+                if line.startswith("detector + learned layer"))
 
 
 def ratios(results: Dict[str, Dict], stock: Dict, levels: Sequence[int]) -> None:
