@@ -244,23 +244,18 @@ class ActionAskBookingSlot(Action):
             dispatcher.utter_message(response="utter_booking_diary_down")
             return [SlotSet("booking_search", {"diary_down": True}),
                     SlotSet("offered_booking_slots", [])]
+        response = "utter_booking_slots_day" if search.get("day") else "utter_booking_slots"
         if not slots and search:
             # Nothing free on the day or at the time asked: the nearest free times after it,
             # rather than the same "try another day" however often they try.
             slots = find_slots({"after": search_start(search).isoformat()},
                                appointment_type or "initial")
-            if slots:
-                dispatcher.utter_message(response="utter_booking_nearest_slots",
-                                         buttons=slot_buttons(
-                                             [_offered_entry(slot) for slot in slots]))
-                return [SlotSet("offered_booking_slots",
-                                [_offered_entry(slot) for slot in slots])]
+            response = "utter_booking_nearest_slots"
         offered = [_offered_entry(slot) for slot in slots]
         if not offered:
             dispatcher.utter_message(response="utter_booking_no_slots",
                                      buttons=slot_buttons([])[1:])
         else:
-            response = "utter_booking_slots_day" if search.get("day") else "utter_booking_slots"
             dispatcher.utter_message(response=response, buttons=slot_buttons(offered))
         return [SlotSet("offered_booking_slots", offered)]
 

@@ -129,6 +129,8 @@ def answers_emergency_check(family: Text, text: Text,
                             relation: Optional[Text] = None) -> bool:
     """A message that names a sign of the emergency combination answers its check yes
     ("she had an operation on her spine two weeks ago" after her fever)."""
+    if family not in EMERGENCY_CHECKS:
+        return False
     result = detect(text, writing_for=relation)
     found = {d.flag for d in result.present} | {
         d.rule.split("#")[0] for d in result.present + result.signs}

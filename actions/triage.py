@@ -23,7 +23,6 @@ from actions import clock, parsing
 from actions.history import question_before_user_message, slots_set_since_user_message
 from actions.red_flags import (
     CHECKLIST_FLAGS,
-    EMERGENCY_CHECKS,
     FLAG_LEVELS,
     answers_emergency_check,
     clarifying_answer,
@@ -199,8 +198,8 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
         # is recorded as unanswered, so a later "yes" to something else is not taken for it.
         family = slots.get("emergency_check")
         answer = parsing.parse_yes_no(text)
-        if answer is None and family in EMERGENCY_CHECKS and answers_emergency_check(
-                family, text, slots.get("patient_relation")):
+        if answer is None and answers_emergency_check(family, text,
+                                                      slots.get("patient_relation")):
             answer = True
         updates.update(emergency_check_answer_updates({**slots, **updates}, answer, text))
     if slots.get("awaiting_red_flag_answer") and intent not in RED_FLAG_INTENTS:

@@ -262,8 +262,8 @@ REFERENTS = {"it", "that", "this", "which", "fever", "temperature", "temp", "flu
 # "still hasn't gone", "never went away": a resolution word that says the opposite.
 UNRESOLVED_BEFORE = {"not", "n't", "never", "still", "hasnt", "hasn't", "isnt", "isn't",
                      "havent", "haven't", "wont", "won't", "without"}
-RECURRING = ("keeps coming back", "keep coming back", "coming back", "comes and goes",
-             "back again", "came back", "comes back", "on and off", "off and on")
+RECURRING = ("coming back", "comes back", "came back", "back again", "comes and goes",
+             "on and off", "off and on")
 
 
 def _resolved(span: Span, phrases: Iterable[str]) -> bool:
