@@ -18,6 +18,11 @@ export ACTION_PORT ?= 5055
 export WEB_PORT ?= 8080
 export RECEPTION_PORT ?= 8081
 export TRACKER_DB ?= var/rasa.db
+# Every server listens on this machine only unless told otherwise (BIND_HOST=0.0.0.0 for the
+# LAN): the action server has no authentication of its own, so nothing but Rasa may reach it.
+export BIND_HOST ?= 127.0.0.1
+export WEB_HOST ?= $(BIND_HOST)
+export RECEPTION_HOST ?= $(BIND_HOST)
 # Rasa and TensorFlow are chatty and phone home by default; keep the console readable.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -63,17 +68,20 @@ train: $(MODEL) ## Train the model (only when data, domain or config changed)
 
 run: $(MODEL) ## Set up, train if needed, and start the assistant on embedded defaults
 	@mkdir -p var
-	@if [ -z "$$RASA_TOKEN" ]; then \
+	@token_shown='$$RASA_TOKEN'; \
+	if [ -z "$$RASA_TOKEN" ]; then \
 	  export RASA_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_hex(24))'); \
-	  echo "RASA_TOKEN was not set; generated one for this run: $$RASA_TOKEN"; \
+	  (umask 077; echo "$$RASA_TOKEN" > var/rasa_token); token_shown='$$(cat var/rasa_token)'; \
+	  echo "RASA_TOKEN was not set; generated one for this run, in var/rasa_token (readable by you only)."; \
 	fi; \
+	export LOG_REF_KEY=$${LOG_REF_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(16))')}; \
 	if [ -z "$$RECEPTION_SECRET" ]; then \
 	  export RECEPTION_SECRET=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))'); \
 	  echo "RECEPTION_SECRET was not set; generated one for this run (staff log in again after a restart)."; \
 	fi; \
 	echo "Rasa server (REST + socket.io): http://localhost:$$RASA_PORT"; \
 	echo "  talk to it:  curl -s -XPOST localhost:$$RASA_PORT/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"hi\"}'"; \
-	echo "  a conversation's slots: curl -s 'localhost:$$RASA_PORT/conversations/me/tracker?token=$$RASA_TOKEN'"; \
+	echo "  a conversation's slots: curl -s \"localhost:$$RASA_PORT/conversations/me/tracker?token=$$token_shown\""; \
 	echo "Action server: http://localhost:$$ACTION_PORT"; \
 	echo "Website chat page: http://localhost:$$WEB_PORT"; \
 	$(PY) -m connectors.settings credentials.yml; \
@@ -115,9 +123,10 @@ eval-conversations: $(MODEL) ## Whole scripted conversations (frozen, from patie
 	$(PY) -m scripts.eval_conversations tests/holdout/triage_scripts_frozen_2.yml \
 	  --report results/eval_conversations_2.txt
 
-eval-facts: $(INSTALLED) ## Triage facts read from single patient messages (dev set, then the frozen one)
+eval-facts: $(INSTALLED) ## Triage facts read from single patient messages (two dev sets, then two frozen ones)
 	PRACTICE_NOW=$(or $(PRACTICE_NOW),2027-03-01T08:30) $(PY) -m scripts.eval_facts \
-	  tests/facts/triage_facts_dev.yml $(wildcard tests/holdout/triage_facts_frozen.yml)
+	  tests/facts/triage_facts_dev.yml tests/facts/triage_facts_dev_2.yml \
+	  $(wildcard tests/holdout/triage_facts_frozen.yml tests/holdout/triage_facts_frozen_2.yml)
 
 eval-questions: $(MODEL) ## Patients' questions: right answers, wrong answers, honest "not sure" (dev, frozen)
 	$(PY) -m scripts.eval_questions tests/faq/faq_questions_dev.yml \

@@ -60,7 +60,8 @@ def engine(url: Optional[Text] = None) -> sa.engine.Engine:
     url = url or os.environ.get("PRACTICE_DB_URL") or DEFAULT_DB_URL
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    created = sa.create_engine(url, future=True)
+    # hide_parameters: an error's log line must not carry the patient's name, phone or words.
+    created = sa.create_engine(url, future=True, hide_parameters=True)
     metadata.create_all(created)
     return created
 

@@ -26,6 +26,8 @@ from rasa.core.channels.twilio import TwilioInput
 
 from connectors.settings import ChannelSettings, read_settings
 from serving.kind_failures import handle_or_apologise
+from connectors.replays import seen_store
+from serving.log_privacy import conversation_ref
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +103,8 @@ class TwilioWhatsAppOutput(OutputChannel):
         try:
             await asyncio.get_running_loop().run_in_executor(None, create)
         except TwilioRestException as error:
-            logger.error("Twilio refused a message to %s: %s %s", message.get("to"),
-                         error.status, error.msg)
+            logger.error("Twilio refused a message to %s: HTTP %s, Twilio code %s",
+                         conversation_ref(message.get("to")), error.status, error.code)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for body in split_body(text):
@@ -142,6 +144,7 @@ class TwilioWhatsAppInput(TwilioInput):
             settings.get("whatsapp_number"), debug_mode=False,
         )
         self.settings = settings
+        self._seen = seen_store()
         if not settings.configured:
             logger.warning("%s; its webhook answers 503.", settings.describe())
 
@@ -185,6 +188,10 @@ class TwilioWhatsAppInput(TwilioInput):
             text = fields.get("Body")
             if not sender or text is None:
                 return response.json({"error": "From and Body are required"}, status=400)
+            message_sid = fields.get("MessageSid")
+            if message_sid and not await self._seen.first_time(self.name(), message_sid):
+                logger.debug("Twilio message %s already received; ignored.", message_sid)
+                return response.text(EMPTY_TWIML, content_type="text/xml")
             message = UserMessage(
                 text, self.get_output_channel(), sender, input_channel=self.name(),
                 metadata={"whatsapp_profile_name": fields.get("ProfileName")},

@@ -15,7 +15,6 @@ import hmac
 import json
 import logging
 import time
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set, Text
 
 import aiohttp
@@ -27,6 +26,8 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
 from connectors.settings import ChannelSettings, read_settings
 from serving.kind_failures import handle_or_apologise
+from connectors.replays import seen_store, too_old
+from serving.log_privacy import conversation_ref
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ MAX_LIST_ROWS = 10
 # The label of the button that opens a list (WhatsApp requires one, at most 20 characters).
 LIST_BUTTON_LABEL = "Choose"
 SEND_ATTEMPTS = 5
-REMEMBERED_MESSAGE_IDS = 10_000
 
 
 def shorten(text: Text, limit: int) -> Text:
@@ -162,7 +162,7 @@ class WhatsAppCloudOutput(OutputChannel):
         try:
             await self._post_with_retries(url, payload, headers)
         except GraphApiError as error:
-            logger.error("WhatsApp message to %s not sent: %s", recipient_id, error)
+            logger.error("WhatsApp message to %s not sent: %s", conversation_ref(recipient_id), error)
 
     async def _post_with_retries(self, url: Text, payload: Dict, headers: Dict) -> None:
         """Retries 429 and 5xx (and network errors) with exponential backoff."""
@@ -176,7 +176,7 @@ class WhatsAppCloudOutput(OutputChannel):
                     async with session.post(url, json=payload, headers=headers) as reply:
                         if reply.status < 300:
                             return
-                        problem = f"HTTP {reply.status}: {(await reply.text())[:500]}"
+                        problem = f"HTTP {reply.status}"  # not the body: it may quote the message
                         if reply.status != 429 and reply.status < 500:
                             raise GraphApiError(problem)
                 except (aiohttp.ClientError, asyncio.TimeoutError) as error:
@@ -189,7 +189,8 @@ class WhatsAppCloudOutput(OutputChannel):
         template = self.settings.get("template_name")
         if not template:
             logger.warning("Outside WhatsApp's 24-hour window for %s and no template is "
-                           "configured (WHATSAPP_TEMPLATE_NAME): message not sent.", recipient_id)
+                           "configured (WHATSAPP_TEMPLATE_NAME): message not sent.",
+                           conversation_ref(recipient_id))
             return
         if recipient_id in self._template_sent_to:
             return
@@ -239,7 +240,7 @@ class WhatsAppCloudInput(InputChannel):
 
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
-        self._seen_ids: "OrderedDict[Text, None]" = OrderedDict()
+        self._seen = seen_store()
         self._last_inbound: Dict[Text, float] = {}
         # The latest task per sender, so the next message waits for it (order kept).
         self._latest_task: Dict[Text, asyncio.Task] = {}
@@ -248,14 +249,6 @@ class WhatsAppCloudInput(InputChannel):
 
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppCloudOutput(self.settings, self._last_inbound.get)
-
-    def _first_time_seen(self, message_id: Text) -> bool:
-        if message_id in self._seen_ids:
-            return False
-        self._seen_ids[message_id] = None
-        if len(self._seen_ids) > REMEMBERED_MESSAGE_IDS:
-            self._seen_ids.popitem(last=False)
-        return True
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -293,28 +286,33 @@ class WhatsAppCloudInput(InputChannel):
             except (ValueError, AttributeError, TypeError):
                 return response.json({"error": "body is not a WhatsApp notification"}, status=400)
             for message in messages:
-                self._accept(message, on_new_message, request.app)
+                await self._accept(message, on_new_message, request.app)
             return response.json({"status": "received"})
 
         return whatsapp_webhook
 
-    def _accept(self, message: Dict[Text, Any],
-                on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Sanic) -> None:
+    async def _accept(self, message: Dict[Text, Any],
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Sanic) -> None:
         message_id, sender = _text_at(message, "id"), _text_at(message, "from")
         if not message_id or not sender:
-            logger.warning("WhatsApp message without id or sender ignored: %s", message)
+            logger.warning("WhatsApp message without id or sender ignored (fields: %s)",
+                           ", ".join(sorted(message)))
             return
         if message.get("phone_number_id") != self.settings.get("phone_number_id"):
             logger.warning("WhatsApp message %s was sent to another number (%s); ignored.",
                            message_id, message.get("phone_number_id"))
             return
-        if not self._first_time_seen(message_id):
-            logger.debug("WhatsApp message %s already received; Meta's retry ignored.", message_id)
-            return
         try:  # Meta's send time starts the window; never later than now
             sent_at = min(float(message.get("timestamp")), time.time())
         except (TypeError, ValueError):
             sent_at = time.time()
+        if too_old(sent_at):
+            logger.warning("WhatsApp message %s is older than Meta's retry period: a replay, "
+                           "ignored.", message_id)
+            return
+        if not await self._seen.first_time(self.name(), message_id):
+            logger.debug("WhatsApp message %s already received; Meta's retry ignored.", message_id)
+            return
         self._last_inbound[sender] = max(sent_at, self._last_inbound.get(sender, 0.0))
         user_message = UserMessage(
             message_text(message), self.get_output_channel(), sender,

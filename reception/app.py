@@ -19,6 +19,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from reception import auth, charts, db, exports
+from serving import log_privacy
 from reception.conversations import PRACTICE_TZ, ConversationStore, FilterError, Filters
 
 HERE = Path(__file__).resolve().parent
@@ -292,23 +293,21 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
         redacted = request.args.get("redact") == "1"
         auth.audit(app.ctx.engine, request.ctx.session.username, f"export_{kind}",
                    conversation_id, "redacted" if redacted else None)
-        safe_name = "".join(ch if ch.isalnum() or ch in "-_" else "_"
-                            for ch in conversation_id)[:60]
+        name = exports.export_name(conversation_id, redacted, auth.pseudonym(conversation_id))
+        safe_name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60]
         if kind == "pdf":
-            body = exports.pdf_export(transcript, redacted, practice_name())
+            body = exports.pdf_export(transcript, redacted, practice_name(), name)
             content_type = "application/pdf"
         elif kind == "csv":
             body = exports.csv_export(transcript, redacted).encode("utf-8")
             content_type = "text/csv; charset=utf-8"
         else:
             body = exports.story_export(
-                conversation_id, app.ctx.store.raw_events(conversation_id), redacted
-            ).encode("utf-8")
+                name, app.ctx.store.raw_events(conversation_id), redacted).encode("utf-8")
             content_type = "application/x-yaml; charset=utf-8"
             safe_name = "test_" + safe_name
-        suffix = "-redacted" if redacted else ""
         return response.raw(body, content_type=content_type, headers={
-            "Content-Disposition": f'attachment; filename="{safe_name}{suffix}.{kind}"'})
+            "Content-Disposition": f'attachment; filename="{safe_name}.{kind}"'})
 
     @app.get("/dashboard")
     @staff
@@ -337,6 +336,7 @@ def _safe_next(value: Optional[str]) -> str:
 
 
 def main() -> None:
+    log_privacy.install()
     port = int(os.environ.get("RECEPTION_PORT", "8081"))
     host = os.environ.get("RECEPTION_HOST", "127.0.0.1")
     create_app().run(host=host, port=port, workers=1, access_log=False, motd=False)

@@ -54,6 +54,12 @@ def _keyed(value: str) -> str:
     return hmac.new(secret(), value.encode(), hashlib.sha256).hexdigest()
 
 
+def pseudonym(conversation_id: str) -> str:
+    """A conversation's name in redacted exports: the same for every export of it, and no way
+    back to the id (a WhatsApp number) without RECEPTION_SECRET."""
+    return _keyed("conversation:" + conversation_id)[:12]
+
+
 class UserError(ValueError):
     pass
 

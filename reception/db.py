@@ -8,7 +8,7 @@ command is the one exception, and it is run by hand). Reception's own tables car
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 
@@ -32,11 +32,27 @@ def practice_db_url() -> str:
 
 @lru_cache(maxsize=8)
 def engine(url: str) -> sa.engine.Engine:
+    # hide_parameters: an error's log line must not carry the patient's name, phone or words.
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         # Rasa writes the same file; wait for its short transactions instead of failing.
-        return sa.create_engine(url, future=True, connect_args={"timeout": 15})
-    return sa.create_engine(url, future=True, pool_pre_ping=True)
+        created = sa.create_engine(url, future=True, hide_parameters=True,
+                                   connect_args={"timeout": 15})
+        sa.event.listen(created, "connect", _overwrite_what_is_deleted)
+        return created
+    return sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
+
+
+def _overwrite_what_is_deleted(dbapi_connection: Any, _record: Any) -> None:
+    # Without it SQLite leaves a deleted row's bytes in free pages of the file (retention).
+    dbapi_connection.execute("PRAGMA secure_delete = ON")
+
+
+def empty_write_ahead_log(database: sa.engine.Engine) -> None:
+    """After a purge: SQLite's write-ahead log still holds earlier versions of the pages."""
+    if database.dialect.name == "sqlite":
+        with database.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # Rasa's table, described for reading only: never passed to create_all.

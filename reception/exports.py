@@ -1,7 +1,8 @@
 """A conversation exported as PDF, CSV or a Rasa test story.
 
 PDF and CSV can redact phone numbers and email addresses (POPIA: share only what the
-reader needs). The test story is written by Rasa's own story writer from the stored
+reader needs); a redacted export names the conversation by a pseudonym, since a WhatsApp
+conversation's id is the patient's number. The test story is written by Rasa's own story writer from the stored
 events, so the team can drop it into tests/stories/ as a regression test.
 """
 
@@ -62,17 +63,23 @@ def csv_export(transcript: Dict[str, Any], redacted: bool) -> str:
     writer = csv.writer(out)
     writer.writerow(["time", "speaker", "text", "intent", "red_flags", "channel"])
     for item in transcript["items"]:
-        writer.writerow([
-            _when(item), _speaker(item), _csv_safe(_clean(_line_text(item), redacted)),
-            item.get("intent") or "", " ".join(item.get("red_flags") or []),
-            item.get("channel") or "",
-        ])
+        # Every cell we did not write ourselves: the channel name comes from the client too.
+        from_client = (_line_text(item), item.get("intent") or "",
+                       " ".join(item.get("red_flags") or []), item.get("channel") or "")
+        writer.writerow([_when(item), _speaker(item)]
+                        + [_csv_safe(_clean(cell, redacted)) for cell in from_client])
     return out.getvalue()
 
 
 def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ runs as a formula in a spreadsheet; a quote keeps it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    # A cell starting with = + - @ (or a tab or carriage return before one) runs as a formula
+    # in a spreadsheet; a leading quote keeps it text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_name(conversation_id: str, redacted: bool, pseudonym: str) -> str:
+    """The conversation's name in an export's title and file name."""
+    return f"redacted-{pseudonym}" if redacted else conversation_id
 
 
 class _Pdf(FPDF):
@@ -95,11 +102,12 @@ class _Pdf(FPDF):
         self.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def pdf_export(transcript: Dict[str, Any], redacted: bool, practice: str) -> bytes:
+def pdf_export(transcript: Dict[str, Any], redacted: bool, practice: str, name: str) -> bytes:
+    """`name`: export_name() of the conversation."""
     conversation = transcript["conversation"]
     pdf = _Pdf()
     pdf.add_page()
-    pdf.write_line(f"{practice}: conversation {conversation.id}", bold=True, size=14)
+    pdf.write_line(f"{practice}: conversation {name}", bold=True, size=14)
     started = conversation.started_at.strftime("%Y-%m-%d %H:%M") if conversation.started_at else ""
     pdf.write_line(f"Started {started} SAST via {conversation.channel or 'unknown channel'}")
     if redacted:
@@ -136,7 +144,7 @@ def pdf_export(transcript: Dict[str, Any], redacted: bool, practice: str) -> byt
     return bytes(pdf.output())
 
 
-def story_export(conversation_id: str, events: List[Dict[str, Any]], redacted: bool) -> str:
+def story_export(name: str, events: List[Dict[str, Any]], redacted: bool) -> str:
     """A Rasa test story of the stored events (Rasa's own writer, so its format is right)."""
     from rasa.shared.core.events import Event
     from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
@@ -145,7 +153,7 @@ def story_export(conversation_id: str, events: List[Dict[str, Any]], redacted: b
     if redacted:
         events = [_redact_event(e) for e in events]
     parsed = [event for event in map(Event.from_parameters, events) if event]
-    story = Story.from_events(parsed, f"reception export {conversation_id}")
+    story = Story.from_events(parsed, f"reception export {name}")
     return YAMLStoryWriter().dumps(story.story_steps, is_test_story=True)
 
 

@@ -10,7 +10,7 @@ import sys
 
 from rasa.__main__ import main
 
-from serving import kind_failures, speed
+from serving import kind_failures, log_privacy, speed
 
 if __name__ == "__main__":
     # One TensorFlow thread per server (read by main()): our models are small, and
@@ -19,6 +19,7 @@ if __name__ == "__main__":
     # 10). Either variable can still be set.
     os.environ.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
     os.environ.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
+    log_privacy.install()
     kind_failures.install()
     speed.install()
     sys.exit(main())

@@ -38,6 +38,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
+from serving.log_privacy import conversation_ref
 
 logger = logging.getLogger(__name__)
 
@@ -100,14 +101,15 @@ async def handle_or_apologise(handling: Awaitable[Any], message: UserMessage, ap
     except Exception:
         logger.exception("%s message %s from %s (%d characters) could not be handled, so most "
                          "likely not stored; the patient was asked to send it again",
-                         message.input_channel, message.message_id, message.sender_id,
+                         message.input_channel, message.message_id, conversation_ref(message.sender_id),
                          len(message.text or ""))
     try:
         reply = await kind_reply(getattr(app.ctx, "agent", None), message.sender_id,
                                  message.output_channel.name())
         await message.output_channel.send_response(message.sender_id, reply)
     except Exception:
-        logger.exception("The kind reply to %s could not be sent either", message.sender_id)
+        logger.exception("The kind reply to %s could not be sent either",
+                         conversation_ref(message.sender_id))
 
 
 def _already_apologised(tracker: DialogueStateTracker) -> bool:
@@ -162,7 +164,8 @@ def install() -> None:
     FailSafeTrackerStore.on_tracker_store_retrieve_error = _raise_storage_error  # type: ignore
     engine_kwargs = rasa.core.tracker_store.create_engine_kwargs
     rasa.core.tracker_store.create_engine_kwargs = (  # type: ignore[assignment]
-        lambda url: {**engine_kwargs(url), "pool_pre_ping": True}
+        # hide_parameters: a failed write's log line must not carry the events' patient words.
+        lambda url: {**engine_kwargs(url), "pool_pre_ping": True, "hide_parameters": True}
     )
 
     async def _run_action(

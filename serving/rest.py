@@ -19,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from serving.kind_failures import kind_reply
+from serving.log_privacy import conversation_ref
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,8 @@ class RestInput(StockRestInput):
                     input_channel=checked["input_channel"] or self.name(), metadata=checked["metadata"],
                 ))
             except Exception:
-                logger.exception("message from %s could not be handled", checked["sender"])
+                logger.exception("message from %s could not be handled",
+                                 conversation_ref(checked["sender"]))
                 reply = await kind_reply(getattr(request.app.ctx, "agent", None),
                                          checked["sender"], self.name())
                 return response.json(

@@ -62,7 +62,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         # Commits still wait for the disk (synchronous=FULL, SQLite's default).
         self.engine.dispose()
         self.engine = sa.create_engine(
-            self.engine.url, poolclass=sa.pool.QueuePool, pool_size=1,
+            self.engine.url, poolclass=sa.pool.QueuePool, pool_size=1, hide_parameters=True,
             connect_args={"check_same_thread": False},
         )
         with self.engine.connect() as connection:  # the log mode is kept in the file

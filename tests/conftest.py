@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from scripts.stack import MODEL, local_env, start_actions, start_rasa, stop, wait_until_up
 from scripts.wait_for_port import free_port
 from tests.fakes import FakeApi
+from tests.patient_data import leaks_in, note
 
 # Hypothesis' checks on how large and slow generating examples is are noise for tests whose
 # examples go to real servers (a loaded CI machine tripped data_too_large once).
@@ -81,6 +82,7 @@ class Assistant:
         return f"test-{uuid.uuid4().hex[:12]}"
 
     def say(self, sender: str, text: str) -> List[Dict]:
+        note(sender, text)
         response = requests.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
@@ -103,6 +105,14 @@ class Assistant:
 
     def slots(self, sender: str) -> Dict:
         return self.tracker(sender)["slots"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_patient_data_in_logs(tmp_path_factory) -> Iterator[None]:
+    """After the whole run: every server log it wrote is free of what the test patients said."""
+    yield
+    leaks = leaks_in(sorted(tmp_path_factory.getbasetemp().rglob("*.log")))
+    assert not leaks, "patient data in server logs:\n" + "\n".join(leaks[:40])
 
 
 @pytest.fixture(scope="session")

@@ -388,6 +388,31 @@ def test_ids_with_colons_plus_and_slashes_open_and_take_actions(site):
     api = site.owner.get("/api/conversations/" + quote(sender, safe="")).json()
     assert api["conversation"]["reviewed"] and api["conversation"]["channel"] == "twilio"
     assert site.owner.get(path + "/export/csv").status_code == 200
+    # The id is the patient's WhatsApp number: a redacted export names it by a pseudonym.
+    names = set()
+    for kind in ("pdf", "csv", "yml"):
+        export = site.owner.get(f"{path}/export/{kind}", params={"redact": "1"})
+        assert export.status_code == 200
+        disposition = export.headers["content-disposition"]
+        body = ("".join(page.extract_text() for page in PdfReader(io.BytesIO(export.content)).pages)
+                if kind == "pdf" else export.text)
+        assert "821234567" not in disposition + body, kind
+        names.add(disposition.split('filename="')[1].rsplit(".", 1)[0].replace("test_", ""))
+    assert len(names) == 1 and names.pop().startswith("redacted-")
+
+
+def test_no_csv_cell_runs_as_a_formula(site):
+    # After the rate-limit test: the channel name is the client's choice, like the text.
+    sender = f"formula-{secrets.token_hex(4)}"
+    store = tracker_store(str(site.engine.url))
+    save_conversation(store, sender, [
+        user("@SUM(1+1)*cmd|' /C calc'!A0", time.time(), intent="-2+3",
+             channel='=HYPERLINK("http://evil.example","x")'),
+        user("\t=1+1", time.time() + 1, channel="+27821234567")])
+    store.engine.dispose()
+    csv_text = site.owner.get(f"/conversations/{sender}/export/csv").text
+    cells = [cell for row in list(csv.reader(io.StringIO(csv_text)))[1:] for cell in row]
+    assert cells and not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells)
 
 
 def test_reception_started_before_rasa_shows_an_empty_list(tmp_path):

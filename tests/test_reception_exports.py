@@ -15,7 +15,7 @@ from reception.conversations import ConversationStore
 from reception.db import reception_engine
 from reception.exports import pdf_export
 store = ConversationStore(reception_engine(sys.argv[1]), None)
-sys.stdout.buffer.write(pdf_export(store.transcript("unusual"), False, "Practice"))
+sys.stdout.buffer.write(pdf_export(store.transcript("unusual"), False, "Practice", "unusual"))
 """
 
 

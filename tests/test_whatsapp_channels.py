@@ -92,6 +92,17 @@ def test_forged_or_unsigned_twilio_webhooks_are_refused_and_never_processed(assi
 
 # --- WhatsApp Cloud API -------------------------------------------------------------------
 
+def test_a_twilio_message_sent_again_with_its_signature_is_handled_once(assistant):
+    sender = f"whatsapp:{new_whatsapp_number()}"
+    form = twilio_form(assistant, sender, "my neck is stiff")
+    signature = twilio_signature(assistant, form)
+    for _ in range(2):  # a retry, or a captured request replayed: the same MessageSid
+        assert twilio_post(assistant, form, signature).status_code == 200
+    twilio_say(assistant, sender, "for about a week")
+    assert [e["text"] for e in user_events(assistant, sender)] == [
+        "my neck is stiff", "for about a week"]
+
+
 def test_a_whole_triage_over_the_whatsapp_cloud_api(assistant):
     wa_id = new_whatsapp_number()[1:]
     greeting = meta_say(assistant, text(wa_id, "hi"))
@@ -163,6 +174,17 @@ def test_meta_retries_and_status_updates_do_not_repeat_or_add_messages(assistant
     meta_say(assistant, text(wa_id, "it goes down my left leg"))
     assert [e["text"] for e in user_events(assistant, wa_id)] == [
         "my lower back is sore", "it goes down my left leg"]
+
+
+def test_a_signed_meta_message_older_than_metas_retries_is_a_replay_and_ignored(assistant):
+    wa_id = new_whatsapp_number()[1:]
+    secret = assistant.channels.env["WHATSAPP_APP_SECRET"]
+    captured = {**text(wa_id, "my lower back is sore"),
+                "timestamp": str(int(time.time()) - 8 * 24 * 60 * 60)}
+    body = meta_notification(assistant, [captured])
+    assert meta_post(assistant, body, meta_signature(body, secret)).status_code == 200
+    meta_say(assistant, text(wa_id, "hi"))
+    assert [e["text"] for e in user_events(assistant, wa_id)] == ["hi"]
 
 
 def test_outside_the_24_hour_window_the_assistant_sends_only_the_template(assistant):

@@ -13,6 +13,8 @@ from typing import Dict, List
 import requests
 from twilio.request_validator import RequestValidator
 
+from tests.patient_data import note
+
 
 # --- Twilio -------------------------------------------------------------------------------
 
@@ -23,6 +25,7 @@ def twilio_post(assistant, form: Dict, signature: str = None) -> requests.Respon
 
 
 def twilio_form(assistant, sender: str, body: str) -> Dict:
+    note(sender, body)
     env = assistant.channels.env
     return {"AccountSid": env["TWILIO_ACCOUNT_SID"], "MessageSid": "SM" + uuid.uuid4().hex,
             "From": sender, "To": f"whatsapp:{env['TWILIO_WHATSAPP_NUMBER']}",
@@ -47,7 +50,9 @@ def twilio_say(assistant, sender: str, body: str) -> str:
 
 
 def new_whatsapp_number() -> str:
-    return f"+2782{uuid.uuid4().int % 10**7:07d}"
+    number = f"+2782{uuid.uuid4().int % 10**7:07d}"
+    note(number)
+    return number
 
 
 # --- WhatsApp Cloud API -------------------------------------------------------------------
@@ -79,6 +84,7 @@ def meta_post(assistant, body: bytes, signature: str = None) -> requests.Respons
 
 
 def text(wa_id: str, body: str) -> Dict:
+    note(wa_id, body)
     return {"from": wa_id, "id": f"wamid.{uuid.uuid4().hex}", "timestamp": str(int(time.time())),
             "type": "text", "text": {"body": body}}
 

@@ -71,5 +71,5 @@ def create_app() -> Sanic:
 
 
 if __name__ == "__main__":
-    create_app().run(host=os.environ.get("WEB_HOST", "0.0.0.0"),
+    create_app().run(host=os.environ.get("WEB_HOST", "127.0.0.1"),
                      port=int(os.environ.get("WEB_PORT", "8080")), access_log=False)
