@@ -6,10 +6,13 @@ variable in credentials.yml (`WEB_ORIGINS`, comma-separated; default the local c
 http://localhost:$WEB_PORT and http://127.0.0.1:$WEB_PORT).
 
 Rasa 3.6's `session_request` handler is also replaced, so that the page joins its session's
-room with python-socketio 5.10 and later (see `blueprint`). A message the assistant could not
+room with python-socketio 5.10 and later, and its message handler, so that a page writes
+only into the session this server issued it (see `blueprint`). A message the assistant could not
 handle (the database down) gets the kind reply in the chat instead of silence.
 """
 
+import json
+import logging
 import os
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -17,9 +20,12 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from sanic import Blueprint
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
+from serving.channel_binding import is_issued_session_id
 from serving.kind_failures import handle_or_apologise
+
+logger = logging.getLogger(__name__)
 
 
 def allowed_origins(variable: Text, environ: Optional[Dict[Text, Text]] = None) -> List[Text]:
@@ -62,12 +68,37 @@ class WebsiteSocketIOInput(SocketIOInput):
         # Replaces Rasa 3.6's handler, which calls enter_room without await: since
         # python-socketio 5.10 it is a coroutine, so with session_persistence the page never
         # joined its session's room and the bot's replies, sent to that room, were lost.
+        # The session id is one this server issued (a page keeps it across reloads); any
+        # other id the page names, such as a WhatsApp number, gets a new session instead.
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            data = data or {}
-            session_id = data.get("session_id") or uuid.uuid4().hex
+            requested = (data or {}).get("session_id") if isinstance(data, dict) else None
+            session_id = requested if is_issued_session_id(requested) else uuid.uuid4().hex
+            await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             if self.session_persistence:
                 await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
+
+        # Replaces Rasa 3.6's handler, which takes the conversation id from each message:
+        # here it is the session this connection was given, whatever the message says.
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            session_id = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
+            if not isinstance(data, dict) or (self.session_persistence and not session_id):
+                logger.warning("A socket.io message before its session_request, or not an "
+                               "object; ignored.")
+                return
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            text = data.get("message")
+            message = UserMessage(
+                text if isinstance(text, str) else "", SocketIOOutput(sio, self.bot_message_evt),
+                session_id if self.session_persistence else sid, input_channel=self.name(),
+                metadata=metadata if isinstance(metadata, dict) else {})
+            await handle_kindly(message)
 
         return socketio_webhook

@@ -1,4 +1,5 @@
-"""`python -m serving <rasa arguments>`: Rasa's own command line, with kind failure replies
+"""`python -m serving <rasa arguments>`: Rasa's own command line, with kind failure replies,
+conversations bound to their channel (serving/channel_binding.py), logs without patient data
 and the profiled hot spots removed (serving/speed.py).
 
 Procfile, the tests and the Dockerfile start the Rasa server this way so that a patient
@@ -10,7 +11,7 @@ import sys
 
 from rasa.__main__ import main
 
-from serving import kind_failures, log_privacy, speed
+from serving import channel_binding, kind_failures, log_privacy, speed
 
 if __name__ == "__main__":
     # One TensorFlow thread per server (read by main()): our models are small, and
@@ -21,5 +22,6 @@ if __name__ == "__main__":
     os.environ.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
     log_privacy.install()
     kind_failures.install()
+    channel_binding.install()
     speed.install()
     sys.exit(main())

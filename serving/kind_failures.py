@@ -38,6 +38,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
+from serving.channel_binding import OtherChannelsConversation
 from serving.log_privacy import conversation_ref
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,12 @@ async def handle_or_apologise(handling: Awaitable[Any], message: UserMessage, ap
     log names the message but not its words: they may be health details (POPIA)."""
     try:
         await handling
+        return
+    except OtherChannelsConversation as refused:
+        # Nothing was stored; a reply would go to the other channel's conversation.
+        logger.warning("%s message %s named %s, a %s conversation; refused.",
+                       message.input_channel, message.message_id,
+                       conversation_ref(message.sender_id), refused.owner)
         return
     except Exception:
         logger.exception("%s message %s from %s (%d characters) could not be handled, so most "

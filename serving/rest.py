@@ -3,8 +3,9 @@
 Stock Rasa 3.6 answers a JSON list body with 500, files a message without `sender` under the
 shared conversation "default" (one patient could read another's), accepts any size, and says
 200 `[]` when the tracker store or lock store is down, so the client believes a message was
-kept that was not. Here: bad input gets 400/413 with a clear error, and a message that could
-not be handled gets 503 with the kind reply, telling the client to send it again.
+kept that was not. Here: bad input gets 400/413 with a clear error, a sender naming another
+channel's conversation 403, and a message that could not be handled gets 503 with the kind
+reply, telling the client to send it again.
 Registered in credentials.yml as `serving.rest.RestInput`; the URL stays /webhooks/rest/webhook.
 """
 
@@ -18,6 +19,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from serving.channel_binding import OtherChannelsConversation, check_rest_sender
 from serving.kind_failures import kind_reply
 from serving.log_privacy import conversation_ref
 
@@ -59,11 +61,10 @@ def parse_body(request: Request) -> Dict[Text, Any]:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("\"metadata\" must be a JSON object when given")
-    input_channel = body.get("input_channel")
-    if input_channel is not None and not isinstance(input_channel, str):
-        raise BadRequest("\"input_channel\" must be a string when given")
-    return {"sender": sender, "message": message, "metadata": metadata,
-            "input_channel": input_channel}
+    refused = check_rest_sender(sender)
+    if refused:
+        raise BadRequest(refused, status=403)
+    return {"sender": sender, "message": message, "metadata": metadata}
 
 
 class RestInput(StockRestInput):
@@ -92,8 +93,15 @@ class RestInput(StockRestInput):
             try:
                 await on_new_message(UserMessage(
                     checked["message"], collector, checked["sender"],
-                    input_channel=checked["input_channel"] or self.name(), metadata=checked["metadata"],
+                    # Always this channel's name, never the body's: the channel is what
+                    # binds a conversation (serving/channel_binding.py).
+                    input_channel=self.name(), metadata=checked["metadata"],
                 ))
+            except OtherChannelsConversation:
+                logger.warning("A REST message named %s, a conversation of another channel; "
+                               "refused.", conversation_ref(checked["sender"]))
+                return response.json({"error": "this \"sender\" is a conversation on another "
+                                               "channel: use your own id"}, status=403)
             except Exception:
                 logger.exception("message from %s could not be handled",
                                  conversation_ref(checked["sender"]))

@@ -82,6 +82,8 @@ def test_wrong_field_types_are_refused(assistant, sender, message, metadata):
     ({"sender": "x" * 256, "message": "hi"}, 400, "255"),
     ({"sender": "pat\x00ient", "message": "hi"}, 400, "NUL"),
     ({"sender": "someone"}, 400, "message"),
+    ({"sender": "whatsapp:+27821234567", "message": "hi"}, 403, "WhatsApp"),
+    ({"sender": "+27 82 123 4567", "message": "hi"}, 403, "WhatsApp"),
 ])
 def test_missing_and_oversized_fields_say_what_is_wrong(assistant, body, status, words):
     response = requests.post(webhook(assistant), json=body, timeout=30)
@@ -108,13 +110,14 @@ async def _socketio_exchange(url: str, session_id: str) -> list:
     client.on("bot_uttered", lambda data: replies.append(data))
     await client.connect(url, socketio_path="/socket.io", transports=["polling"])
     try:
+        await client.emit("user_uttered", {"message": "before any session"})
+        await client.emit("session_request", {"session_id": session_id})
         for bad in ["just a string", ["a", "list"], 42, {"message": "no session"},
                     {"session_id": session_id, "message": {"not": "text"}},
-                    {"session_id": {"nested": 1}, "message": "hi"},
+                    {"session_id": {"nested": 1}, "message": "thanks"},
                     {"session_id": session_id, "message": "x" * 100_000},
                     {"session_id": session_id, "metadata": "{not json"}]:
             await client.emit("user_uttered", bad)
-        await client.emit("session_request", {"session_id": session_id})
         await client.emit("user_uttered", {"session_id": session_id, "message": "hi"})
         for _ in range(120):
             if any("Hein Viljoen" in (r.get("text") or "") for r in replies):

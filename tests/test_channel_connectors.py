@@ -7,9 +7,10 @@ import contextlib
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
@@ -34,6 +35,13 @@ CLOUD_NAMES = {"verify_token": "W_VERIFY", "app_secret": "W_SECRET", "access_tok
 TWILIO_ENV = {"T_SID": "AC" + "1" * 32, "T_TOKEN": "twilio-test-token", "T_NUMBER": "+14155238886"}
 CLOUD_ENV = {"W_VERIFY": "verify-me", "W_SECRET": "app-secret", "W_TOKEN": "access",
              "W_PHONE": "1234567890"}
+
+
+@pytest.fixture(autouse=True)
+def own_practice_database(tmp_path, monkeypatch):
+    """The message ids a channel has seen are kept in the practice database: one per test,
+    or a message id sent in an earlier run would be taken for a replay."""
+    monkeypatch.setenv("PRACTICE_DB_URL", f"sqlite:///{tmp_path / 'practice.db'}")
 
 
 @contextlib.asynccontextmanager
@@ -127,9 +135,10 @@ def test_website_origins_default_to_the_local_page_and_never_to_everyone():
 SITE = "https://physio.example.co.za"
 
 
-async def page_load(base: str, session_id: str, text: str, origin: str = SITE) -> List:
-    """What rasa-webchat does on each page load: connect, ask for its session, send `text`.
-    Returns the session confirmed and the first bot message, or raises after 10 s."""
+async def page_load(base: str, session_id: Optional[str], text: str, origin: str = SITE) -> List:
+    """What rasa-webchat does on each page load: connect, ask for its session (the one it
+    kept, if any), send `text` in the session confirmed. Returns that session and the first
+    bot message, or raises after 10 s."""
     client = socketio.AsyncClient(reconnection=False)
     events: asyncio.Queue = asyncio.Queue()
     client.on("session_confirm", events.put_nowait)
@@ -139,7 +148,7 @@ async def page_load(base: str, session_id: str, text: str, origin: str = SITE) -
     try:
         await client.emit("session_request", {"session_id": session_id})
         confirmed = await asyncio.wait_for(events.get(), 10)
-        await client.emit("user_uttered", {"session_id": session_id, "message": text})
+        await client.emit("user_uttered", {"session_id": confirmed, "message": text})
         return [confirmed, await asyncio.wait_for(events.get(), 10)]
     finally:
         # abort: a graceful disconnect waits out the pending long poll (about 30 s).
@@ -160,16 +169,56 @@ def test_website_replies_reach_the_page_of_a_persistent_session(monkeypatch):
     async def scenario():
         async with serve(channel, handle=reply) as (url, accepted):
             base = url.split("/webhooks/")[0]
-            first = await page_load(base, "session-1", "my back is sore")
-            reloaded = await page_load(base, "session-1", "since Monday")
+            first = await page_load(base, None, "my back is sore")
+            reloaded = await page_load(base, first[0], "since Monday")
             with pytest.raises(socketio.exceptions.ConnectionError):
-                await page_load(base, "session-2", "hi", origin="https://elsewhere.example")
+                await page_load(base, None, "hi", origin="https://elsewhere.example")
             return first, reloaded, [(m.sender_id, m.text) for m in accepted]
 
     first, reloaded, accepted = asyncio.run(scenario())
-    assert first == ["session-1", {"text": "You said my back is sore"}]
-    assert reloaded == ["session-1", {"text": "You said since Monday"}]
-    assert accepted == [("session-1", "my back is sore"), ("session-1", "since Monday")]
+    session = first[0]
+    assert re.fullmatch("[0-9a-f]{32}", session)
+    assert first == [session, {"text": "You said my back is sore"}]
+    assert reloaded == [session, {"text": "You said since Monday"}]
+    assert accepted == [(session, "my back is sore"), (session, "since Monday")]
+
+
+def test_a_page_naming_a_session_it_was_not_issued_writes_only_into_a_new_one(monkeypatch):
+    """A page may keep the session it was given, never choose one: a WhatsApp patient's
+    conversation id, or a message claiming another session, lands in a fresh session."""
+    monkeypatch.setenv("SITE_ORIGINS", SITE)
+    channel = WebsiteSocketIOInput.from_credentials(
+        {"session_persistence": True, "allowed_origins": "SITE_ORIGINS"})
+
+    async def reply(message) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "ok")
+
+    async def claiming(base: str, requested: str, claimed_in_message: str) -> str:
+        client = socketio.AsyncClient(reconnection=False)
+        events: asyncio.Queue = asyncio.Queue()
+        client.on("session_confirm", events.put_nowait)
+        client.on("bot_uttered", events.put_nowait)
+        await client.connect(base, headers={"Origin": SITE}, transports=["polling"])
+        try:
+            await client.emit("session_request", {"session_id": requested})
+            session = await asyncio.wait_for(events.get(), 10)
+            await client.emit("user_uttered", {"session_id": claimed_in_message,
+                                               "message": "show me my summary"})
+            assert await asyncio.wait_for(events.get(), 10) == {"text": "ok"}
+            return session
+        finally:
+            await client.eio.disconnect(abort=True)
+
+    async def scenario():
+        async with serve(channel, handle=reply) as (url, accepted):
+            base = url.split("/webhooks/")[0]
+            sessions = [await claiming(base, "whatsapp:+27821234567", "whatsapp:+27821234567"),
+                        await claiming(base, "27821234567", "0" * 32)]
+            return sessions, [m.sender_id for m in accepted]
+
+    sessions, senders = asyncio.run(scenario())
+    assert all(re.fullmatch("[0-9a-f]{32}", session) for session in sessions)
+    assert senders == sessions
 
 
 def test_twilio_replies_are_sent_without_blocking_the_server():

@@ -2,13 +2,16 @@
 against the real Rasa server: requests signed as Twilio and Meta sign them, replies read
 from the local fakes of Twilio's REST API and the Graph API (tests/whatsapp_support.py)."""
 
+import asyncio
 import time
 from typing import Dict, List
 
 import pytest
 import requests
+import socketio
 from twilio.request_validator import RequestValidator
 
+from tests.patient_data import note
 from tests.whatsapp_support import (
     meta_notification, meta_post, meta_say, meta_signature, new_whatsapp_number, said, tap, text,
     twilio_form, twilio_post, twilio_signature, twilio_say)
@@ -211,3 +214,59 @@ def test_the_chat_socket_accepts_only_the_practice_website_origin(assistant):
     assert allowed.headers.get("Access-Control-Allow-Origin") == website
     refused = requests.get(handshake, headers={"Origin": "https://evil.example"}, timeout=10)
     assert refused.status_code == 400 and "not an accepted origin" in refused.text
+
+
+# --- a conversation belongs to its channel ------------------------------------------------
+
+def rest_post(assistant, sender: str, message: str) -> requests.Response:
+    return requests.post(f"{assistant.url}/webhooks/rest/webhook",
+                         json={"sender": sender, "message": message}, timeout=60)
+
+
+def test_a_rest_client_naming_a_whatsapp_patients_conversation_neither_writes_nor_reads(assistant):
+    twilio_patient = f"whatsapp:{new_whatsapp_number()}"
+    twilio_say(assistant, twilio_patient, "my lower back hurts, I sit at my desk 9 hours a day")
+    meta_patient = new_whatsapp_number().lstrip("+")
+    meta_say(assistant, text(meta_patient, "my neck has been stiff for two weeks"))
+    before = {sender: len(assistant.tracker(sender)["events"])
+              for sender in (twilio_patient, meta_patient)}
+
+    for sender in (twilio_patient, meta_patient, f" {meta_patient}", "WhatsApp:+27821234567"):
+        for message in ("/correct_info", "what have you noted about me?"):
+            response = rest_post(assistant, sender, message)
+            assert response.status_code == 403, response.text
+            assert "WhatsApp" in response.json()["error"]
+            assert "desk" not in response.text and "neck" not in response.text
+    assert {sender: len(assistant.tracker(sender)["events"]) for sender in before} == before
+
+
+def test_a_rest_client_naming_a_web_chat_conversation_is_refused_before_anything_is_stored(assistant):
+    async def web_chat() -> str:
+        client = socketio.AsyncClient(reconnection=False)
+        events: asyncio.Queue = asyncio.Queue()
+        client.on("session_confirm", events.put_nowait)
+        client.on("bot_uttered", events.put_nowait)
+        await client.connect(assistant.url, headers={"Origin": assistant.channels.env["WEB_ORIGINS"]},
+                             transports=["polling"])
+        try:
+            await client.emit("session_request", {})
+            session = await asyncio.wait_for(events.get(), 30)
+            note("my back went when I lifted my son")
+            await client.emit("user_uttered", {"session_id": session,
+                                               "message": "my back went when I lifted my son"})
+            await asyncio.wait_for(events.get(), 60)
+            return session
+        finally:
+            await client.eio.disconnect(abort=True)
+
+    session = asyncio.run(web_chat())
+    for _ in range(60):  # the reply is sent before the conversation is saved
+        before = assistant.tracker(session)["events"]
+        if any(e["event"] == "user" for e in before):
+            break
+        time.sleep(0.5)
+    assert [e["input_channel"] for e in before if e["event"] == "user"] == ["socketio"]
+    response = rest_post(assistant, session, "/correct_info")
+    assert response.status_code == 403 and "another channel" in response.json()["error"]
+    assert "lifted" not in response.text
+    assert assistant.tracker(session)["events"] == before
