@@ -12,12 +12,12 @@ import asyncio
 import datetime
 import os
 import time
-from pathlib import Path
 from typing import Optional, Text
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
+from connectors import practice_db
+
 # Meta retries a notification that was not answered 200 for up to seven days.
 OLDEST_ACCEPTED_S = 7 * 86400
 REMEMBERED_FOR = datetime.timedelta(days=8)
@@ -38,10 +38,8 @@ def too_old(sent_at: Optional[float], now: Optional[float] = None) -> bool:
 
 
 class SeenInDatabase:
-    def __init__(self, url: Text) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(url, future=True, hide_parameters=True)
+    def __init__(self, url: Optional[Text] = None) -> None:
+        self.engine = practice_db.engine(url)
         metadata.create_all(self.engine)
         self._forgotten_at = 0.0
 
@@ -83,5 +81,4 @@ class SeenInRedis:
 def seen_store() -> "SeenInDatabase | SeenInRedis":
     if os.environ.get("REDIS_HOST"):
         return SeenInRedis()
-    return SeenInDatabase(os.environ.get("PRACTICE_DB_URL")
-                          or f"sqlite:///{ROOT / 'var' / 'practice.db'}")
+    return SeenInDatabase()

@@ -3,7 +3,8 @@
 Rasa's built-in TwilioInput trusts any POST. Here each request must carry a valid
 `X-Twilio-Signature` (computed by Twilio with the account's auth token over the public
 webhook URL and the form fields); anything else gets 403 and never reaches the assistant.
-Replies go out through Twilio's REST API in a worker thread so the event loop keeps serving.
+Replies go to the outbox (connectors/outbox.py), which delivers them through Twilio's REST
+API in a worker thread, so the patient's message is stored whether or not Twilio answers.
 A message the assistant could not handle (the database down) gets the kind reply instead.
 """
 
@@ -13,6 +14,7 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import parse_qs
 
+import requests
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
@@ -24,10 +26,10 @@ from twilio.rest import Client
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioInput
 
+from connectors.outbox import Outbox, Refused, TryAgain
+from connectors.replays import seen_store
 from connectors.settings import ChannelSettings, read_settings
 from serving.kind_failures import handle_or_apologise
-from connectors.replays import seen_store
-from serving.log_privacy import conversation_ref
 
 logger = logging.getLogger(__name__)
 
@@ -87,28 +89,22 @@ class _TwilioApiClient(TwilioHttpClient):
 
 
 class TwilioWhatsAppOutput(OutputChannel):
-    """Sends the assistant's messages as WhatsApp messages through Twilio."""
+    """Puts the assistant's messages in the outbox, as the calls to Twilio's REST API that
+    will deliver them (connectors/outbox.py)."""
 
     @classmethod
     def name(cls) -> Text:
         return "twilio"
 
-    def __init__(self, client: Client, from_number: Text) -> None:
-        self.client = client
-        self.from_number = from_number
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
 
-    async def _create(self, **message: Any) -> None:
-        # twilio's client is synchronous (requests); a thread keeps the event loop free.
-        create = functools.partial(self.client.messages.create, from_=self.from_number, **message)
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, create)
-        except TwilioRestException as error:
-            logger.error("Twilio refused a message to %s: HTTP %s, Twilio code %s",
-                         conversation_ref(message.get("to")), error.status, error.code)
+    async def _create(self, recipient_id: Text, **message: Any) -> None:
+        await self.outbox.put(recipient_id, {"to": whatsapp_address(recipient_id), **message})
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for body in split_body(text):
-            await self._create(to=whatsapp_address(recipient_id), body=body)
+            await self._create(recipient_id, body=body)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
@@ -116,12 +112,38 @@ class TwilioWhatsAppOutput(OutputChannel):
         await self.send_text_message(recipient_id, numbered_options(text, buttons))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._create(to=whatsapp_address(recipient_id), media_url=[image])
+        await self._create(recipient_id, media_url=[image])
 
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
-        await self._create(**{"to": whatsapp_address(recipient_id), **json_message})
+        await self._create(recipient_id, **json_message)
+
+
+def twilio_sender(settings: ChannelSettings) -> Callable[[Text, Dict[Text, Any]], Awaitable[None]]:
+    """Delivers one outbox row with Twilio's REST API."""
+
+    @functools.lru_cache(maxsize=1)
+    def client() -> Client:  # only once configured: Twilio's client refuses no credentials
+        return Client(settings.get("account_sid"), settings.get("auth_token"),
+                      http_client=_TwilioApiClient(settings.get("api_url")))
+
+    async def deliver(_: Text, message: Dict[Text, Any]) -> None:
+        # twilio's client is synchronous (requests); a thread keeps the event loop free.
+        create = functools.partial(client().messages.create,
+                                   from_=whatsapp_address(settings.get("whatsapp_number")),
+                                   **message)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, create)
+        except TwilioRestException as error:
+            problem = f"HTTP {error.status}, Twilio code {error.code}"
+            if error.status == 429 or error.status >= 500:
+                raise TryAgain(problem)
+            raise Refused(problem)
+        except requests.RequestException as error:  # DNS, refused connection, timeout
+            raise TryAgain(type(error).__name__)
+
+    return deliver
 
 
 class TwilioWhatsAppInput(TwilioInput):
@@ -145,13 +167,12 @@ class TwilioWhatsAppInput(TwilioInput):
         )
         self.settings = settings
         self._seen = seen_store()
+        self.outbox = Outbox(self.name(), twilio_sender(settings))
         if not settings.configured:
             logger.warning("%s; its webhook answers 503.", settings.describe())
 
     def get_output_channel(self) -> OutputChannel:
-        client = Client(self.account_sid, self.auth_token,
-                        http_client=_TwilioApiClient(self.settings.get("api_url")))
-        return TwilioWhatsAppOutput(client, whatsapp_address(self.twilio_number))
+        return TwilioWhatsAppOutput(self.outbox)
 
     def signed_url(self, request: Request) -> Text:
         """The URL Twilio signed: the public one when a proxy sits in front of Rasa."""
@@ -168,6 +189,11 @@ class TwilioWhatsAppInput(TwilioInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         twilio_webhook = Blueprint("twilio_whatsapp_webhook", __name__)
+
+        @twilio_webhook.listener("after_server_start")
+        async def deliver_what_was_left(*_: Any) -> None:
+            if self.settings.configured:
+                self.outbox.start()
 
         @twilio_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

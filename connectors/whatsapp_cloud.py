@@ -4,7 +4,9 @@ and sending through the Graph API.
 Meta signs each notification with the app secret (`X-Hub-Signature-256`) and retries any
 it does not see answered with 200 quickly, so the webhook checks the signature, answers at
 once and hands each new message (de-duplicated by id) to a background task; one sender's
-messages are processed in the order they arrived. Free text may only be sent within 24
+messages are processed in the order they arrived. Replies go to the outbox
+(connectors/outbox.py), which delivers them through the Graph API with retries, so a Graph
+API outage never holds up the patient's message. Free text may only be sent within 24
 hours of the patient's last message; outside that window only the configured template is.
 A message the assistant could not handle (the database down) gets the kind reply instead.
 """
@@ -24,9 +26,10 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
+from connectors.outbox import Outbox, Refused, TryAgain
+from connectors.replays import seen_store, too_old
 from connectors.settings import ChannelSettings, read_settings
 from serving.kind_failures import handle_or_apologise
-from connectors.replays import seen_store, too_old
 from serving.log_privacy import conversation_ref
 
 logger = logging.getLogger(__name__)
@@ -43,7 +46,6 @@ MAX_ROW_DESCRIPTION_CHARS = 72
 MAX_LIST_ROWS = 10
 # The label of the button that opens a list (WhatsApp requires one, at most 20 characters).
 LIST_BUTTON_LABEL = "Choose"
-SEND_ATTEMPTS = 5
 
 
 def shorten(text: Text, limit: int) -> Text:
@@ -124,12 +126,9 @@ def interactive_messages(text: Text, buttons: List[Dict[Text, Any]]) -> List[Dic
     return messages
 
 
-class GraphApiError(Exception):
-    """The Graph API refused a message or stayed unreachable after the retries."""
-
-
 class WhatsAppCloudOutput(OutputChannel):
-    """Sends the assistant's messages through `POST {graph_url}/{phone_number_id}/messages`."""
+    """Puts the assistant's messages in the outbox as Graph API message bodies
+    (connectors/outbox.py delivers them with `graph_sender`)."""
 
     @classmethod
     def name(cls) -> Text:
@@ -139,11 +138,11 @@ class WhatsAppCloudOutput(OutputChannel):
         self,
         settings: ChannelSettings,
         last_inbound_at: Callable[[Text], Optional[float]],
-        retry_delay_s: float = 0.5,
+        outbox: Outbox,
     ) -> None:
         self.settings = settings
         self.last_inbound_at = last_inbound_at
-        self.retry_delay_s = retry_delay_s
+        self.outbox = outbox
         self._template_sent_to: Set[Text] = set()
 
     def _within_window(self, recipient_id: Text) -> bool:
@@ -154,34 +153,9 @@ class WhatsAppCloudOutput(OutputChannel):
         if message.get("type") != "template" and not self._within_window(recipient_id):
             await self._send_template_instead(recipient_id)
             return
-        url = f"{self.settings.get('graph_url', DEFAULT_GRAPH_URL).rstrip('/')}/" \
-              f"{self.settings.get('phone_number_id')}/messages"
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual",
-                   "to": recipient_id, **message}
-        headers = {"Authorization": f"Bearer {self.settings.get('access_token')}"}
-        try:
-            await self._post_with_retries(url, payload, headers)
-        except GraphApiError as error:
-            logger.error("WhatsApp message to %s not sent: %s", conversation_ref(recipient_id), error)
-
-    async def _post_with_retries(self, url: Text, payload: Dict, headers: Dict) -> None:
-        """Retries 429 and 5xx (and network errors) with exponential backoff."""
-        timeout = aiohttp.ClientTimeout(total=30)
-        problem = ""
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            for attempt in range(SEND_ATTEMPTS):
-                if attempt:
-                    await asyncio.sleep(self.retry_delay_s * 2 ** (attempt - 1))
-                try:
-                    async with session.post(url, json=payload, headers=headers) as reply:
-                        if reply.status < 300:
-                            return
-                        problem = f"HTTP {reply.status}"  # not the body: it may quote the message
-                        if reply.status != 429 and reply.status < 500:
-                            raise GraphApiError(problem)
-                except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                    problem = repr(error)
-        raise GraphApiError(f"gave up after {SEND_ATTEMPTS} attempts, last: {problem}")
+        await self.outbox.put(recipient_id, {"messaging_product": "whatsapp",
+                                             "recipient_type": "individual",
+                                             "to": recipient_id, **message})
 
     async def _send_template_instead(self, recipient_id: Text) -> None:
         """Outside the 24-hour window WhatsApp accepts only templates: send the configured
@@ -224,6 +198,26 @@ class WhatsAppCloudOutput(OutputChannel):
         await self._send(recipient_id, json_message)
 
 
+def graph_sender(settings: ChannelSettings) -> Callable[[Text, Dict[Text, Any]], Awaitable[None]]:
+    """Delivers one outbox row: `POST {graph_url}/{phone_number_id}/messages`."""
+
+    async def deliver(_: Text, payload: Dict[Text, Any]) -> None:
+        url = f"{settings.get('graph_url', DEFAULT_GRAPH_URL).rstrip('/')}/" \
+              f"{settings.get('phone_number_id')}/messages"
+        headers = {"Authorization": f"Bearer {settings.get('access_token')}"}
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+                async with session.post(url, json=payload, headers=headers) as reply:
+                    status = reply.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise TryAgain(type(error).__name__)
+        if status >= 300:
+            problem = f"HTTP {status}"  # not the body: it may quote the message
+            raise TryAgain(problem) if status == 429 or status >= 500 else Refused(problem)
+
+    return deliver
+
+
 class WhatsAppCloudInput(InputChannel):
     """Meta's webhook at /webhooks/whatsapp/webhook (GET to verify, POST notifications)."""
 
@@ -244,16 +238,22 @@ class WhatsAppCloudInput(InputChannel):
         self._last_inbound: Dict[Text, float] = {}
         # The latest task per sender, so the next message waits for it (order kept).
         self._latest_task: Dict[Text, asyncio.Task] = {}
+        self.outbox = Outbox(self.name(), graph_sender(settings))
         if not settings.configured:
             logger.warning("%s; its webhook answers 503.", settings.describe())
 
     def get_output_channel(self) -> OutputChannel:
-        return WhatsAppCloudOutput(self.settings, self._last_inbound.get)
+        return WhatsAppCloudOutput(self.settings, self._last_inbound.get, self.outbox)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         whatsapp_webhook = Blueprint("whatsapp_cloud_webhook", __name__)
+
+        @whatsapp_webhook.listener("after_server_start")
+        async def deliver_what_was_left(*_: Any) -> None:
+            if self.settings.configured:
+                self.outbox.start()
 
         @whatsapp_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

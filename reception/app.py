@@ -180,6 +180,7 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
     @staff
     async def conversation_list(request: Request) -> response.HTTPResponse:
         return render(request, "list.html", channels=app.ctx.store.channels(),
+                      undelivered=app.ctx.store.undelivered_messages(),
                       args={k: request.args.get(k, "") for k in
                             ("q", "channel", "from", "to", "red_flags", "unreviewed",
                              "callback")})

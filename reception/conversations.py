@@ -138,6 +138,18 @@ class Conversation:
         return (LEVEL_RANK.get(self.triage_level or "", 3), newest_first)
 
 
+def _outgoing_text(request: str) -> str:
+    """What the patient should have read: the body of a Twilio or Graph API request."""
+    try:
+        sent = json.loads(request)
+    except ValueError:
+        return ""
+    text = sent.get("body") or (sent.get("text") or {}).get("body") \
+        or ((sent.get("interactive") or {}).get("body") or {}).get("text") \
+        or (sent.get("template") or {}).get("name", "")
+    return str(text)[:300]
+
+
 UNANSWERED_SHOWN = 100
 UNANSWERED_OUTCOMES = {"not_covered": "not covered: sent to reception",
                        "not_sure": "not sure: the closest topics offered"}
@@ -195,6 +207,39 @@ class ConversationStore:
             "outcome": UNANSWERED_OUTCOMES.get(row["outcome"], row["outcome"]),
             "closest": [TOPIC_QUESTIONS.get(t, t) for t in row["closest_topics"].split(",") if t],
         } for row in rows]
+
+    def undelivered_messages(self) -> List[Dict[str, Any]]:
+        """The assistant's WhatsApp messages still being retried or refused for good
+        (connectors/outbox.py): emergencies first, then urgent, routine and the rest, oldest
+        first within each, so a red-flag reply that never arrived is seen at once."""
+        if self.practice is None:
+            return []
+        try:
+            table = db.reflect_practice_table(self.practice, "outbox")
+            if table is None:
+                return []
+            with self.practice.connect() as connection:
+                rows = connection.execute(
+                    sa.select(table).where(sa.or_(
+                        table.c.status == "failed",
+                        sa.and_(table.c.status.in_(("pending", "sending")), table.c.attempts > 0)))
+                    .order_by(table.c.id)).mappings().all()
+        except sa.exc.SQLAlchemyError:
+            return []  # an unreachable practice database must not hide the conversations
+        levels = {cid: (found[0].triage_level if found else None)
+                  for cid in {row["conversation_id"] for row in rows}
+                  for found in [self.summaries(only=cid)]}
+        messages = [{
+            "conversation_id": row["conversation_id"], "channel": row["channel"],
+            "triage_level": levels[row["conversation_id"]],
+            "state": "not delivered: refused or given up" if row["status"] == "failed"
+                     else f"being retried ({row['attempts']} tries so far)",
+            "reason": row["last_error"] or "",
+            "written_at": row["created_at"].replace(tzinfo=datetime.timezone.utc)
+                                           .astimezone(PRACTICE_TZ),
+            "text": _outgoing_text(row["request"]),
+        } for row in rows]
+        return sorted(messages, key=lambda m: LEVEL_RANK.get(m["triage_level"] or "", 3))
 
     def _reception_state(self, only: Optional[str]) -> tuple:
         def select(table: sa.Table) -> sa.sql.Select:

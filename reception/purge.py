@@ -3,12 +3,12 @@
     python -m reception.purge --days 365           # dry run: says what would go
     python -m reception.purge --days 365 --apply   # deletes
 
-Deletes the tracker events, reception's review state, notes and tags, the call-back requests
-and the bookings (with their calendar units and moves) of those conversations, and the
-unanswered questions asked before the cutoff. The audit log
-is kept, as it records who saw what, without its personal data: a purged conversation's id is
-replaced by "purged", and the list searches older than the cutoff (they may hold a name) lose
-their terms. On SQLite deleted rows are overwritten (secure_delete) and the write-ahead log
+Deletes the tracker events, reception's review state, notes and tags, the call-back requests,
+the replies in the WhatsApp outbox and the bookings (with their calendar units and moves) of
+those conversations, and the unanswered questions asked before the cutoff. The audit log is
+kept, as it records who saw what, without its personal data: a purged conversation's id is
+replaced by "purged", and the list searches older than the cutoff (they may hold a name)
+lose their terms. On SQLite deleted rows are overwritten (secure_delete) and the write-ahead log
 emptied, so the file keeps none of it. Days come from --days or RECEPTION_RETENTION_DAYS;
 there is no default, deletion is always chosen.
 """
@@ -46,6 +46,7 @@ def purge(engine: sa.engine.Engine, practice: sa.engine.Engine, senders: List[st
     bookings = db.reflect_practice_table(practice, "bookings")
     booked_units = db.reflect_practice_table(practice, "booked_units")
     booking_moves = db.reflect_practice_table(practice, "booking_moves")
+    outbox = db.reflect_practice_table(practice, "outbox")
     audit = db.audit_log
     for start in range(0, len(senders), 500):  # bounded IN lists
         batch = senders[start:start + 500]
@@ -58,6 +59,8 @@ def purge(engine: sa.engine.Engine, practice: sa.engine.Engine, senders: List[st
         with practice.begin() as connection:
             if callbacks is not None:
                 connection.execute(callbacks.delete().where(callbacks.c.sender_id.in_(batch)))
+            if outbox is not None:
+                connection.execute(outbox.delete().where(outbox.c.conversation_id.in_(batch)))
             if bookings is not None:
                 references = sa.select(bookings.c.reference).where(
                     bookings.c.conversation_id.in_(batch)).scalar_subquery()

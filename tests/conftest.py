@@ -147,6 +147,8 @@ def channel_settings(fake_twilio: FakeApi, fake_graph: FakeApi) -> SimpleNamespa
             "WHATSAPP_GRAPH_URL": f"{fake_graph.url}/v21.0",
             "WHATSAPP_TEMPLATE_NAME": "practice_follow_up",
             "WHATSAPP_TEMPLATE_LANGUAGE": "en",
+            # Retries after an outage come within seconds, not minutes.
+            "OUTBOX_RETRY_BASE_S": "0.2",
         },
         fake_twilio=fake_twilio,
         fake_graph=fake_graph,

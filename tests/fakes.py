@@ -18,6 +18,7 @@ class Recorded:
     path: str
     headers: Dict[str, str]
     body: bytes
+    status: int = 0  # what the fake answered
 
     def json(self) -> Dict:
         return json.loads(self.body)
@@ -43,8 +44,9 @@ class FakeApi:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with fake._lock:
-                    fake.requests.append(Recorded("POST", self.path, dict(self.headers), body))
                     status = fake._failures.pop(0) if fake._failures else fake.status
+                    fake.requests.append(Recorded("POST", self.path, dict(self.headers), body,
+                                                  status))
                 fake.released.wait(timeout=60)
                 payload = json.dumps(fake.reply if status < 300 else {"error": "fake"}).encode()
                 self.send_response(status)

@@ -14,15 +14,17 @@ from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 import socketio
 from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
+from connectors.outbox import Outbox, outbox as outbox_table
 from connectors.settings import read_settings
 from connectors.twilio_whatsapp import TwilioWhatsAppInput, split_body
 from connectors.website import WebsiteSocketIOInput, allowed_origins
 from connectors.whatsapp_cloud import (
-    WhatsAppCloudInput, WhatsAppCloudOutput, interactive_messages, shorten,
+    WhatsAppCloudInput, WhatsAppCloudOutput, graph_sender, interactive_messages, shorten,
 )
 from scripts.wait_for_port import free_port
 from tests.fakes import FakeApi
@@ -221,7 +223,7 @@ def test_a_page_naming_a_session_it_was_not_issued_writes_only_into_a_new_one(mo
     assert senders == sessions
 
 
-def test_twilio_replies_are_sent_without_blocking_the_server():
+def test_twilio_webhooks_are_answered_while_twilio_still_holds_the_reply():
     form = {"From": "whatsapp:+27821234567", "Body": "hi", "MessageSid": "SM2"}
 
     async def reply(message) -> None:
@@ -229,25 +231,23 @@ def test_twilio_replies_are_sent_without_blocking_the_server():
 
     async def scenario(fake):
         environ = {**TWILIO_ENV, "T_API": fake.url}
-        async with serve(twilio_channel(environ), handle=reply) as (url, _), \
+        channel = twilio_channel(environ)
+        async with serve(channel, handle=reply) as (url, _), \
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
             webhook = f"{url}/webhook"
             signature = RequestValidator(TWILIO_ENV["T_TOKEN"]).compute_signature(webhook, form)
             fake.hold()
-            webhook_call = asyncio.ensure_future(
-                http.post(webhook, data=form, headers={"X-Twilio-Signature": signature}))
+            async with http.post(webhook, data=form, headers={"X-Twilio-Signature": signature}) as answered:
+                status = answered.status
             while not fake.received():  # the reply is on its way to Twilio and held there
                 await asyncio.sleep(0.05)
-            async with http.get(f"{url}/") as health:  # the server still answers meanwhile
-                still_serving = health.status
-            assert not webhook_call.done()
             fake.released.set()
-            async with await webhook_call as answered:
-                return still_serving, answered.status
+            await settled(channel.outbox)
+            return status
 
     with FakeApi(status=201, reply={"sid": "SM" + "0" * 32}) as fake:
-        assert asyncio.run(scenario(fake)) == (200, 200)
-        sent = fake.received()[0]
+        assert asyncio.run(scenario(fake)) == 200
+        [sent] = fake.received()
         assert sent.path == f"/2010-04-01/Accounts/{TWILIO_ENV['T_SID']}/Messages.json"
         assert sent.form() == {"To": ["whatsapp:+27821234567"], "From": ["whatsapp:+14155238886"],
                                "Body": ["Hi, welcome"]}
@@ -370,13 +370,31 @@ def cloud_output(fake: FakeApi, last_inbound: float = None, template: str = "fol
     if template:
         env["W_TEMPLATE"] = template
     settings = read_settings("cloud", CLOUD_NAMES, WhatsAppCloudInput.required, env)
-    return WhatsAppCloudOutput(settings, {"27821234567": last_inbound}.get, retry_delay_s=0.01)
+    outbox = Outbox("whatsapp", graph_sender(settings), retry_base_s=0.01)
+    return WhatsAppCloudOutput(settings, {"27821234567": last_inbound}.get, outbox)
+
+
+async def settled(outbox: Outbox, timeout_s: float = 20) -> List[str]:
+    """Waits until nothing is on its way in `outbox`; returns each message's status."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with outbox.engine.connect() as connection:
+            statuses = [status for (status,) in connection.execute(
+                sa.select(outbox_table.c.status).order_by(outbox_table.c.id))]
+        if not {"pending", "sending"} & set(statuses) or time.monotonic() > deadline:
+            return statuses
+        await asyncio.sleep(0.02)
 
 
 def test_graph_sends_retry_429_and_5xx_but_not_other_refusals():
+    async def send(output, text: str) -> List[str]:
+        await output.send_text_message("27821234567", text)
+        return await settled(output.outbox)
+
     with FakeApi() as fake:
         fake.fail_next(429, 503)
-        asyncio.run(cloud_output(fake, time.time()).send_text_message("27821234567", "Hello"))
+        output = cloud_output(fake, time.time())
+        assert asyncio.run(send(output, "Hello")) == ["sent"]
         assert len(fake.received()) == 3
         sent = fake.received()[-1]
         assert sent.path == f"/v21.0/{CLOUD_ENV['W_PHONE']}/messages"
@@ -386,8 +404,11 @@ def test_graph_sends_retry_429_and_5xx_but_not_other_refusals():
                                "text": {"body": "Hello", "preview_url": False}}
 
         fake.fail_next(400)
-        asyncio.run(cloud_output(fake, time.time()).send_text_message("27821234567", "Again"))
+        assert asyncio.run(send(output, "Again")) == ["sent", "failed"]
         assert len(fake.received()) == 4  # a 400 is final: no retry
+        with output.outbox.engine.connect() as connection:
+            assert connection.execute(sa.select(outbox_table.c.last_error)
+                                      .where(outbox_table.c.status == "failed")).scalar() == "HTTP 400"
 
 
 def test_graph_buttons_up_to_three_are_reply_buttons_and_more_a_list_within_limits():
@@ -399,8 +420,13 @@ def test_graph_buttons_up_to_three_are_reply_buttons_and_more_a_list_within_limi
             {"title": "Neck", "payload": "neck"}]
     with FakeApi() as fake:
         output = cloud_output(fake, time.time())
-        asyncio.run(output.send_text_with_buttons("27821234567", "Book?", three))
-        asyncio.run(output.send_text_with_buttons("27821234567", "Where is the pain?", four))
+
+        async def ask() -> None:
+            await output.send_text_with_buttons("27821234567", "Book?", three)
+            await output.send_text_with_buttons("27821234567", "Where is the pain?", four)
+            await settled(output.outbox)
+
+        asyncio.run(ask())
         buttons, listing = [r.json()["interactive"] for r in fake.received()]
     assert buttons["type"] == "button" and buttons["body"] == {"text": "Book?"}
     assert [b["reply"] for b in buttons["action"]["buttons"]] == [
@@ -424,6 +450,7 @@ def test_outside_the_24_hour_window_only_the_template_is_sent():
         async def reply():
             await output.send_text_message("27821234567", "Your results are in")
             await output.send_text_with_buttons("27821234567", "Book?", [{"title": "Yes", "payload": "/affirm"}])
+            await settled(output.outbox)
 
         asyncio.run(reply())
         sent = [r.json() for r in fake.received()]
@@ -431,6 +458,10 @@ def test_outside_the_24_hour_window_only_the_template_is_sent():
                          "to": "27821234567", "type": "template",
                          "template": {"name": "follow_up", "language": {"code": "en"}}}]
 
-        asyncio.run(cloud_output(fake, None, template=None)
-                    .send_text_message("27821234567", "No template configured"))
+        async def without_template():
+            unconfigured = cloud_output(fake, None, template=None)
+            await unconfigured.send_text_message("27821234567", "No template configured")
+            return await settled(unconfigured.outbox)
+
+        assert asyncio.run(without_template()) == ["sent"]  # only the template's row
         assert len(fake.received()) == 1  # nothing at all rather than free text

@@ -8,6 +8,7 @@ as a real process; staff accounts are made with its command.
 import csv
 import datetime
 import io
+import json
 import secrets
 import time
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from actions.booking.store import bookings
 from actions.callbacks import callback_requests, metadata as practice_metadata, \
     unanswered_questions
+from connectors.outbox import metadata as outbox_metadata, outbox
 from tests.reception_support import (
     PASSWORD, ReceptionServer, Staff, databases, logged_in, sample_conversations,
     save_conversation, tracker_store, user)
@@ -59,6 +61,18 @@ def site(request, tmp_path_factory):
                 patient_name="Sipho Dlamini", phone_e164="+27831234567", consent_at=now,
                 triage_summary="lower back", triage_details="{}", idempotency_key="routine-test",
                 conversation_id=ids["routine"], channel="rest", created_at=now, updated_at=now))
+        outbox_metadata.create_all(practice)
+        with practice.begin() as connection:
+            written = now.replace(tzinfo=None)
+            for key, (conversation, status, attempts, error, words) in enumerate((
+                    (ids["routine"], "pending", 3, "HTTP 503", "Here's what I've noted so far"),
+                    (ids["script"], "sent", 1, None, "Thanks, that's everything I need"),
+                    (ids["emergency"], "failed", 1, "HTTP 400", "Please call 10177 now"))):
+                connection.execute(outbox.insert().values(
+                    idempotency_key=f"key-{key}", channel="twilio", conversation_id=conversation,
+                    request=json.dumps({"to": conversation, "body": words}), status=status,
+                    attempts=attempts, last_error=error, created_at=written,
+                    next_attempt_at=written))
         try:
             with ReceptionServer(tracker_url, practice_url, workdir) as server:
                 for username, role in (("sipho", "staff"), ("hein", "owner"), ("idle", "staff"),
@@ -123,6 +137,16 @@ def test_emergencies_and_urgent_come_first_with_the_patient_details(site):
     assert (routine["booking_status"], routine["booking_reference"]) == ("confirmed", "BK-ROUTINE")
     assert routine["patient_name"] == "Sipho Dlamini"
     assert routine["channel"] == "socketio"
+
+
+def test_replies_that_did_not_reach_the_patient_are_shown_emergencies_first(site):
+    page = site.staff.get("/").text
+    assert "Messages not delivered" in page
+    emergency, retrying = page.index("Please call 10177 now"), page.index("Here&#39;s what I&#39;ve noted")
+    assert emergency < retrying
+    assert "HTTP 400" in page and "being retried (3 tries so far)" in page
+    assert "Thanks, that&#39;s everything I need" not in page  # delivered
+    assert f'/conversations/{quote(site.ids["emergency"], safe="")}' in page
 
 
 def test_filters_and_search(site):

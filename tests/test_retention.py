@@ -2,6 +2,7 @@
 left in the database files, not even in SQLite's free pages or write-ahead log."""
 
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from actions.booking.store import booked_units, booking_moves, bookings
 from actions.callbacks import callback_requests, metadata as practice_metadata, \
     unanswered_questions
+from connectors.outbox import metadata as outbox_metadata, outbox
 from reception import auth, db
 from tests.reception_support import ROOT, sample_conversations, save_conversation, \
     tracker_store, user
@@ -32,6 +34,7 @@ def test_a_purged_conversation_leaves_no_bytes_in_the_database_files(tmp_path):
     store.engine.dispose()
     practice = sa.create_engine(practice_url, future=True)
     practice_metadata.create_all(practice)
+    outbox_metadata.create_all(practice)
     start = datetime.datetime(2025, 6, 2, 8, 0)
     with practice.begin() as connection:
         connection.execute(callback_requests.insert().values(
@@ -52,6 +55,10 @@ def test_a_purged_conversation_leaves_no_bytes_in_the_database_files(tmp_path):
             connection.execute(booked_units.insert().values(
                 practitioner_id="hein", reference=reference,
                 unit_start_utc=start + datetime.timedelta(hours=conversation == kept)))
+        connection.execute(outbox.insert().values(
+            idempotency_key="old-reply", channel="twilio", conversation_id=old,
+            request=json.dumps({"to": old, "body": f"Thanks {OLD_NAME}, about {OLD_WORDS}"}),
+            status="sent", attempts=1, created_at=start, next_attempt_at=start))
         connection.execute(unanswered_questions.insert().values(
             asked_at=start, question=f"can {OLD_NAME} run the Comrades again?",
             outcome="not_covered", closest_topics="exercise"))

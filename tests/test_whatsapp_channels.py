@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from tests.patient_data import note
 from tests.whatsapp_support import (
     meta_notification, meta_post, meta_say, meta_signature, new_whatsapp_number, said, tap, text,
-    twilio_form, twilio_post, twilio_signature, twilio_say)
+    twilio_form, twilio_post, twilio_signature, twilio_say, wait_until_delivered)
 
 pytestmark = pytest.mark.conversation
 
@@ -75,6 +75,7 @@ def test_a_photo_over_twilio_is_answered_with_a_request_for_words(assistant):
             "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"}
     response = twilio_post(assistant, form, twilio_signature(assistant, form))
     assert response.status_code == 200, response.text
+    wait_until_delivered(assistant, sender)
     sent = assistant.channels.fake_twilio.received(lambda r: r.form().get("To") == [sender])
     assert "in words" in "\n".join(r.form()["Body"][0] for r in sent)
 

@@ -11,9 +11,31 @@ import uuid
 from typing import Dict, List
 
 import requests
+import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
+from connectors import practice_db
+from connectors.outbox import outbox
 from tests.patient_data import note
+
+
+def on_its_way(assistant, conversation_id: str) -> int:
+    """How many of the assistant's messages to this patient the outbox still holds."""
+    engine = practice_db.engine(assistant.practice_db_url)
+    if not sa.inspect(engine).has_table("outbox"):
+        return 0
+    with engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.count()).where(
+            outbox.c.conversation_id == conversation_id,
+            outbox.c.status.in_(("pending", "sending")))).scalar()
+
+
+def wait_until_delivered(assistant, conversation_id: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while on_its_way(assistant, conversation_id):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"replies still in the outbox after {timeout_s} s")
+        time.sleep(0.05)
 
 
 # --- Twilio -------------------------------------------------------------------------------
@@ -46,6 +68,7 @@ def twilio_say(assistant, sender: str, body: str) -> str:
     form = twilio_form(assistant, sender, body)
     reply = twilio_post(assistant, form, twilio_signature(assistant, form))
     assert reply.status_code == 200, reply.text
+    wait_until_delivered(assistant, sender)  # the webhook answers once the replies are stored
     return "\n".join(r.form()["Body"][0] for r in fake.received(to_sender)[before:])
 
 
@@ -116,6 +139,7 @@ def meta_say(assistant, message: Dict) -> List[Dict]:
     reply = meta_post(assistant, body, meta_signature(body, assistant.channels.env["WHATSAPP_APP_SECRET"]))
     assert reply.status_code == 200, reply.text
     wait_until_handled(assistant, wa_id, message["id"])
+    wait_until_delivered(assistant, wa_id)
     return [r.json() for r in fake.received(to_patient)[before:]]
 
 

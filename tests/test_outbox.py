@@ -1,0 +1,150 @@
+"""Nothing lost when WhatsApp's APIs are down: the patient's message is stored at once, every
+reply waits in the outbox (connectors/outbox.py) and reaches the patient exactly once and in
+order when the API is back, even across a server killed in between; a reply refused for good
+is shown to reception. Against the real Rasa server, with the local fakes of Twilio's REST API
+and the Graph API answering as told."""
+
+import contextlib
+import json
+import secrets
+import time
+from typing import Iterator, List
+
+import pytest
+import sqlalchemy as sa
+
+from connectors import practice_db
+from connectors.outbox import outbox
+from reception import db
+from reception.conversations import ConversationStore
+from scripts.stack import local_env, start_rasa, stop, wait_until_up
+from scripts.wait_for_port import free_port
+from tests.conftest import ActionServer, Assistant, channel_settings
+from tests.fakes import FakeApi
+from tests.whatsapp_support import (
+    meta_notification, meta_post, meta_signature, new_whatsapp_number, text, twilio_form,
+    twilio_post, twilio_signature, twilio_say, wait_until_delivered, wait_until_handled)
+
+pytestmark = pytest.mark.conversation
+
+TWILIO_CREATED = {"sid": "SM" + "0" * 32, "status": "queued"}
+
+
+@contextlib.contextmanager
+def answering(fake: FakeApi, status: int) -> Iterator[None]:
+    before, fake.status = fake.status, status
+    try:
+        yield
+    finally:
+        fake.status = before
+
+
+def outbox_rows(assistant, conversation_id: str) -> List:
+    with practice_db.engine(assistant.practice_db_url).connect() as connection:
+        return connection.execute(sa.select(outbox).where(
+            outbox.c.conversation_id == conversation_id).order_by(outbox.c.id)).all()
+
+
+def user_words(assistant, sender: str) -> List[str]:
+    return [e["text"] for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
+
+
+def twilio_send(assistant, sender: str, words: str) -> None:
+    form = twilio_form(assistant, sender, words)
+    response = twilio_post(assistant, form, twilio_signature(assistant, form))
+    assert response.status_code == 200, response.text
+
+
+def test_twilio_down_the_messages_are_kept_and_every_reply_arrives_once_in_order(assistant):
+    fake = assistant.channels.fake_twilio
+    sender = f"whatsapp:{new_whatsapp_number()}"
+    to_sender = lambda r: r.form().get("To") == [sender]  # noqa: E731
+    words = ["hi", "my lower back has been sore for two weeks"]
+    with answering(fake, 503):
+        for message in words:
+            twilio_send(assistant, sender, message)
+        assert user_words(assistant, sender) == words  # stored, though no reply went out
+        fake.wait_for(lambda r: to_sender(r) and r.status == 503, count=3)
+    wait_until_delivered(assistant, sender)
+
+    rows = outbox_rows(assistant, sender)
+    assert len(rows) >= 2 and {row.status for row in rows} == {"sent"}
+    delivered = [r.form()["Body"][0] for r in fake.received(to_sender) if r.status == 201]
+    assert delivered == [json.loads(row.request)["body"] for row in rows]
+    assert "Hein Viljoen Physiotherapy" in delivered[0]
+
+
+def test_graph_api_down_the_messages_are_kept_and_every_reply_arrives_once_in_order(assistant):
+    fake = assistant.channels.fake_graph
+    wa_id = new_whatsapp_number()[1:]
+    to_patient = lambda r: r.json().get("to") == wa_id  # noqa: E731
+    messages = [text(wa_id, "hi"), text(wa_id, "my neck has been stiff since Monday")]
+    secret = assistant.channels.env["WHATSAPP_APP_SECRET"]
+    with answering(fake, 503):
+        for message in messages:
+            body = meta_notification(assistant, [message])
+            assert meta_post(assistant, body, meta_signature(body, secret)).status_code == 200
+        wait_until_handled(assistant, wa_id, messages[-1]["id"], timeout_s=30)
+        assert user_words(assistant, wa_id) == [m["text"]["body"] for m in messages]
+        fake.wait_for(lambda r: to_patient(r) and r.status == 503, count=3)
+    wait_until_delivered(assistant, wa_id)
+
+    rows = outbox_rows(assistant, wa_id)
+    assert len(rows) >= 2 and {row.status for row in rows} == {"sent"}
+    delivered = [r.json() for r in fake.received(to_patient) if r.status < 300]
+    assert delivered == [json.loads(row.request) for row in rows]
+
+
+def test_a_reply_twilio_refuses_for_good_is_shown_to_reception(assistant):
+    fake = assistant.channels.fake_twilio
+    sender = f"whatsapp:{new_whatsapp_number()}"
+    fake.fail_next(400)
+    twilio_say(assistant, sender, "my back went while lifting a box")
+    [refused, *_] = outbox_rows(assistant, sender)
+    assert refused.status == "failed" and refused.last_error.startswith("HTTP 400")
+
+    store = ConversationStore(db.reception_engine(assistant.tracker_db_url),
+                              practice_db.engine(assistant.practice_db_url))
+    shown = [m for m in store.undelivered_messages() if m["conversation_id"] == sender]
+    assert [m["state"] for m in shown] == ["not delivered: refused or given up"]
+    assert shown[0]["text"] == json.loads(refused.request)["body"]
+
+
+def test_replies_waiting_when_the_server_is_killed_are_delivered_after_its_restart(tmp_path):
+    with FakeApi(status=503, reply=TWILIO_CREATED) as twilio, FakeApi() as graph:
+        channels = channel_settings(twilio, graph)
+        action_port, rasa_port, token = free_port(), free_port(), secrets.token_hex(16)
+        # A long first wait: the kill below comes while the reply waits, never mid-request.
+        env = {**local_env(action_port, tmp_path), **channels.env, "OUTBOX_RETRY_BASE_S": "10"}
+        actions = ActionServer(action_port, env, tmp_path / "actions.log")
+        log = tmp_path / "rasa.log"
+        url = f"http://127.0.0.1:{rasa_port}"
+        assistant = Assistant(url, token, env["PRACTICE_DB_URL"], actions, channels,
+                              f"sqlite:///{env['TRACKER_DB']}")
+        sender = f"whatsapp:{new_whatsapp_number()}"
+        rasa = start_rasa(rasa_port, token, "endpoints.yml", env, log)
+        try:
+            actions.start()
+            wait_until_up(f"{url}/status?token={token}", rasa, log)
+            twilio_send(assistant, sender, "hi, my lower back is sore")
+            deadline = time.monotonic() + 30
+            while not (outbox_rows(assistant, sender) and outbox_rows(assistant, sender)[0].attempts):
+                assert time.monotonic() < deadline, "Twilio was never tried"
+                time.sleep(0.05)  # until the first try's 503 is recorded
+            rasa.kill()
+            rasa.wait()
+            waiting = outbox_rows(assistant, sender)
+            assert waiting and {row.status for row in waiting} == {"pending"}
+
+            twilio.status = 201
+            rasa = start_rasa(rasa_port, token, "endpoints.yml", env, log)
+            wait_until_up(f"{url}/status?token={token}", rasa, log)
+            wait_until_delivered(assistant, sender, timeout_s=90)
+            assert user_words(assistant, sender) == ["hi, my lower back is sore"]
+            rows = outbox_rows(assistant, sender)
+            assert {row.status for row in rows} == {"sent"}
+            delivered = [r.form()["Body"][0] for r in twilio.received() if r.status == 201]
+            assert delivered == [json.loads(row.request)["body"] for row in rows]
+        finally:
+            stop(rasa)
+            actions.stop()
