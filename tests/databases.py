@@ -23,3 +23,13 @@ def scratch_postgres(prefix: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE "{database}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def sqlite_or_postgres(kind: str, folder, prefix: str) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file in `folder`, or a scratch PostgreSQL one."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'{prefix}.db'}"
+    else:
+        with scratch_postgres(prefix) as url:
+            yield url

@@ -137,10 +137,12 @@ def test_website_origins_default_to_the_local_page_and_never_to_everyone():
 SITE = "https://physio.example.co.za"
 
 
-async def page_load(base: str, session_id: Optional[str], text: str, origin: str = SITE) -> List:
+async def page_load(base: str, session_id: Optional[str], text: str, origin: str = SITE,
+                    named_in_message: Optional[str] = None) -> List:
     """What rasa-webchat does on each page load: connect, ask for its session (the one it
-    kept, if any), send `text` in the session confirmed. Returns that session and the first
-    bot message, or raises after 10 s."""
+    kept, if any), send `text` in the session confirmed (or in `named_in_message`, as a
+    hostile page would). Returns that session and the first bot message, or raises after
+    10 s."""
     client = socketio.AsyncClient(reconnection=False)
     events: asyncio.Queue = asyncio.Queue()
     client.on("session_confirm", events.put_nowait)
@@ -150,7 +152,8 @@ async def page_load(base: str, session_id: Optional[str], text: str, origin: str
     try:
         await client.emit("session_request", {"session_id": session_id})
         confirmed = await asyncio.wait_for(events.get(), 10)
-        await client.emit("user_uttered", {"session_id": confirmed, "message": text})
+        await client.emit("user_uttered", {"session_id": named_in_message or confirmed,
+                                           "message": text})
         return [confirmed, await asyncio.wait_for(events.get(), 10)]
     finally:
         # abort: a graceful disconnect waits out the pending long poll (about 30 s).
@@ -195,28 +198,15 @@ def test_a_page_naming_a_session_it_was_not_issued_writes_only_into_a_new_one(mo
     async def reply(message) -> None:
         await message.output_channel.send_text_message(message.sender_id, "ok")
 
-    async def claiming(base: str, requested: str, claimed_in_message: str) -> str:
-        client = socketio.AsyncClient(reconnection=False)
-        events: asyncio.Queue = asyncio.Queue()
-        client.on("session_confirm", events.put_nowait)
-        client.on("bot_uttered", events.put_nowait)
-        await client.connect(base, headers={"Origin": SITE}, transports=["polling"])
-        try:
-            await client.emit("session_request", {"session_id": requested})
-            session = await asyncio.wait_for(events.get(), 10)
-            await client.emit("user_uttered", {"session_id": claimed_in_message,
-                                               "message": "show me my summary"})
-            assert await asyncio.wait_for(events.get(), 10) == {"text": "ok"}
-            return session
-        finally:
-            await client.eio.disconnect(abort=True)
-
     async def scenario():
         async with serve(channel, handle=reply) as (url, accepted):
             base = url.split("/webhooks/")[0]
-            sessions = [await claiming(base, "whatsapp:+27821234567", "whatsapp:+27821234567"),
-                        await claiming(base, "27821234567", "0" * 32)]
-            return sessions, [m.sender_id for m in accepted]
+            loads = [await page_load(base, "whatsapp:+27821234567", "show me my summary",
+                                     named_in_message="whatsapp:+27821234567"),
+                     await page_load(base, "27821234567", "show me my summary",
+                                     named_in_message="0" * 32)]
+            assert [reply for _, reply in loads] == [{"text": "ok"}] * 2
+            return [session for session, _ in loads], [m.sender_id for m in accepted]
 
     sessions, senders = asyncio.run(scenario())
     assert all(re.fullmatch("[0-9a-f]{32}", session) for session in sessions)

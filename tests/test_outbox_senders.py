@@ -9,18 +9,15 @@ from typing import Dict, List
 import pytest
 
 from connectors.outbox import Outbox, TryAgain
-from tests.databases import scratch_postgres
+from tests.databases import sqlite_or_postgres
 
 PATIENTS = ["whatsapp:+27820000001", "whatsapp:+27820000002", "whatsapp:+27820000003"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def practice_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'practice.db'}"
-    else:
-        with scratch_postgres("outbox") as url:
-            yield url
+    with sqlite_or_postgres(request.param, tmp_path, "outbox") as url:
+        yield url
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -18,7 +18,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
 from serving.tracker_store import IncrementalSQLTrackerStore
-from tests.databases import scratch_postgres
+from tests.databases import sqlite_or_postgres
 
 DOMAIN = Domain.from_dict({"slots": {"pain_location": {
     "type": "text", "mappings": [{"type": "from_text"}]}}})
@@ -40,11 +40,9 @@ def store_kwargs(url: str) -> dict:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'tracker.db'}"
-    else:
-        with scratch_postgres("tracker_store_test") as url:
-            yield url
+    with sqlite_or_postgres(request.param, tmp_path_factory.mktemp("store"),
+                            "tracker_store_test") as url:
+        yield url
 
 
 def dialogue(tracker):
