@@ -111,40 +111,50 @@ def test_a_reply_twilio_refuses_for_good_is_shown_to_reception(assistant):
 
 
 def test_replies_waiting_when_the_server_is_killed_are_delivered_after_its_restart(tmp_path):
-    with FakeApi(status=503, reply=TWILIO_CREATED) as twilio, FakeApi() as graph:
+    with FakeApi(status=503, reply=TWILIO_CREATED) as twilio, FakeApi(status=503) as graph:
         channels = channel_settings(twilio, graph)
         action_port, rasa_port, token = free_port(), free_port(), secrets.token_hex(16)
-        # A long first wait: the kill below comes while the reply waits, never mid-request.
+        # A long first wait: the kill below comes while the replies wait, never mid-request.
         env = {**local_env(action_port, tmp_path), **channels.env, "OUTBOX_RETRY_BASE_S": "10"}
         actions = ActionServer(action_port, env, tmp_path / "actions.log")
         log = tmp_path / "rasa.log"
         url = f"http://127.0.0.1:{rasa_port}"
         assistant = Assistant(url, token, env["PRACTICE_DB_URL"], actions, channels,
                               f"sqlite:///{env['TRACKER_DB']}")
-        sender = f"whatsapp:{new_whatsapp_number()}"
+        twilio_patient, meta_patient = f"whatsapp:{new_whatsapp_number()}", new_whatsapp_number()[1:]
+        words = "hi, my lower back is sore"
         rasa = start_rasa(rasa_port, token, "endpoints.yml", env, log)
         try:
             actions.start()
             wait_until_up(f"{url}/status?token={token}", rasa, log)
-            twilio_send(assistant, sender, "hi, my lower back is sore")
+            twilio_send(assistant, twilio_patient, words)
+            message = text(meta_patient, words)
+            body = meta_notification(assistant, [message])
+            secret = channels.env["WHATSAPP_APP_SECRET"]
+            assert meta_post(assistant, body, meta_signature(body, secret)).status_code == 200
+            wait_until_handled(assistant, meta_patient, message["id"], timeout_s=30)
             deadline = time.monotonic() + 30
-            while not (outbox_rows(assistant, sender) and outbox_rows(assistant, sender)[0].attempts):
-                assert time.monotonic() < deadline, "Twilio was never tried"
-                time.sleep(0.05)  # until the first try's 503 is recorded
+            while not all(outbox_rows(assistant, patient) and outbox_rows(assistant, patient)[0].attempts
+                          for patient in (twilio_patient, meta_patient)):
+                assert time.monotonic() < deadline, "the APIs were never tried"
+                time.sleep(0.05)  # until each first try's 503 is recorded
             rasa.kill()
             rasa.wait()
-            waiting = outbox_rows(assistant, sender)
-            assert waiting and {row.status for row in waiting} == {"pending"}
+            for patient in (twilio_patient, meta_patient):
+                waiting = outbox_rows(assistant, patient)
+                assert waiting and {row.status for row in waiting} == {"pending"}
 
-            twilio.status = 201
+            twilio.status, graph.status = 201, 200
             rasa = start_rasa(rasa_port, token, "endpoints.yml", env, log)
             wait_until_up(f"{url}/status?token={token}", rasa, log)
-            wait_until_delivered(assistant, sender, timeout_s=90)
-            assert user_words(assistant, sender) == ["hi, my lower back is sore"]
-            rows = outbox_rows(assistant, sender)
-            assert {row.status for row in rows} == {"sent"}
-            delivered = [r.form()["Body"][0] for r in twilio.received() if r.status == 201]
-            assert delivered == [json.loads(row.request)["body"] for row in rows]
+            for patient in (twilio_patient, meta_patient):
+                wait_until_delivered(assistant, patient, timeout_s=90)
+                assert user_words(assistant, patient) == [words]
+                assert {row.status for row in outbox_rows(assistant, patient)} == {"sent"}
+            assert [r.form()["Body"][0] for r in twilio.received() if r.status == 201] == \
+                [json.loads(row.request)["body"] for row in outbox_rows(assistant, twilio_patient)]
+            assert [r.json() for r in graph.received() if r.status == 200] == \
+                [json.loads(row.request) for row in outbox_rows(assistant, meta_patient)]
         finally:
             stop(rasa)
             actions.stop()
