@@ -11,21 +11,66 @@ only into the session this server issued it (see `blueprint`). A message the ass
 handle (the database down) gets the kind reply in the chat instead of silence.
 """
 
+import functools
 import json
 import logging
 import os
+import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from sanic import Blueprint
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
+from actions.practice import practice_slots
 from serving.channel_binding import is_issued_session_id
 from serving.kind_failures import handle_or_apologise
 
 logger = logging.getLogger(__name__)
+
+
+# The responses that tell a patient to get help now: on the page they stand out (an icon, the
+# alert style in web/static/chat.css, shown without the widget's typing delay: chat.js).
+ALERT_RESPONSES = frozenset({"utter_red_flag_reason", "utter_escalation_advice",
+                             "utter_escalation_reminder", "utter_emergency_check_reason"})
+ALERT_ICON = "\u26a0"  # warning sign (in every common font); chat.js shows such bubbles at once
+ALERT_CSS = {"customCss": {"style": "class", "css": "rw-alert"}}
+
+
+@functools.lru_cache(maxsize=1)
+def _phone_numbers() -> "re.Pattern":
+    """The practice's numbers that are dialable (emergency first), as one pattern."""
+    practice = practice_slots()
+    numbers = [practice[name].strip() for name in
+               ("emergency_ambulance", "emergency_cell", "practice_phone")]
+    numbers = [n for n in numbers if re.fullmatch(r"\+?[\d ]{3,20}", n)]
+    alternatives = "|".join(re.escape(n) for n in sorted(set(numbers), key=len, reverse=True))
+    return re.compile(rf"(?<![\w+])(?:{alternatives})(?!\w)" if alternatives else r"(?!x)x")
+
+
+def phone_links(text: Text) -> Text:
+    """The practice's numbers as tap-to-call links (the widget renders Markdown)."""
+    return _phone_numbers().sub(
+        lambda m: f"[{m.group(0)}](tel:{re.sub(r'[^0-9+]', '', m.group(0))})", text)
+
+
+class WebsiteOutput(SocketIOOutput):
+    """Rasa's socket.io output, with tap-to-call numbers and help-now replies as alerts."""
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        text = phone_links(text)
+        if kwargs.get("utter_action") not in ALERT_RESPONSES:
+            await super().send_text_message(recipient_id, text, **kwargs)
+            return
+        for part in text.strip().split("\n\n"):
+            await self._send_message(recipient_id, {"text": f"{ALERT_ICON} {part}",
+                                                    "metadata": ALERT_CSS})
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
+                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        await super().send_text_with_buttons(recipient_id, phone_links(text), buttons, **kwargs)
 
 
 def allowed_origins(variable: Text, environ: Optional[Dict[Text, Text]] = None) -> List[Text]:
@@ -53,6 +98,11 @@ class WebsiteSocketIOInput(SocketIOInput):
         channel = super().from_credentials(credentials)
         channel.origins = origins
         return channel
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        if self.sio is None:
+            return super().get_output_channel()  # says why there is none
+        return WebsiteOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def handle_kindly(message: UserMessage) -> None:
@@ -96,7 +146,7 @@ class WebsiteSocketIOInput(SocketIOInput):
                     metadata = {}
             text = data.get("message")
             message = UserMessage(
-                text if isinstance(text, str) else "", SocketIOOutput(sio, self.bot_message_evt),
+                text if isinstance(text, str) else "", WebsiteOutput(sio, self.bot_message_evt),
                 session_id if self.session_persistence else sid, input_channel=self.name(),
                 metadata=metadata if isinstance(metadata, dict) else {})
             await handle_kindly(message)

@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from connectors.outbox import Outbox, outbox as outbox_table
 from connectors.settings import read_settings
 from connectors.twilio_whatsapp import TwilioWhatsAppInput, split_body
-from connectors.website import WebsiteSocketIOInput, allowed_origins
+from connectors.website import WebsiteSocketIOInput, allowed_origins, phone_links
 from connectors.whatsapp_cloud import (
     WhatsAppCloudInput, WhatsAppCloudOutput, graph_sender, interactive_messages, shorten,
 )
@@ -132,6 +132,13 @@ def test_website_origins_default_to_the_local_page_and_never_to_everyone():
     for everyone in ("*", " , "):
         with pytest.raises(ValueError):
             allowed_origins("WEB_ORIGINS", {"WEB_ORIGINS": everyone})
+
+
+def test_the_practices_numbers_become_links_to_tap_and_other_digits_stay_text():
+    assert phone_links("call 10177 (112 from a cell phone)") == \
+        "call [10177](tel:10177) ([112](tel:112) from a cell phone)"
+    assert phone_links("ref 01120, 1123 steps, 101772 and +112") == \
+        "ref 01120, 1123 steps, 101772 and +112"
 
 
 SITE = "https://physio.example.co.za"

@@ -118,3 +118,23 @@ def test_the_chat_page_runs_a_conversation_with_buttons_across_a_reload(assistan
     slots = assistant.slots(sender)
     assert slots["triage_level"] == "routine" and slots["booking_status"] == "offered"
     assert slots["check_chest_breathing"] is False
+
+
+def test_a_red_flag_on_the_page_is_an_alert_with_numbers_to_tap(assistant, chat_page, browser_page):
+    page = browser_page
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.goto(chat_page)
+    bot_says(page, "welcome to Hein Viljoen Physiotherapy").to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    send(page, "my back is killing me and I wet myself this morning without feeling it")
+
+    advice = page.locator(".rw-response.rw-alert").filter(has_text="emergency unit now")
+    expect(advice).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    expect(advice.locator('a[href="tel:10177"]')).to_have_text("10177")
+    expect(advice.locator('a[href="tel:112"]')).to_have_text("112")
+    assert advice.inner_text().startswith("\N{WARNING SIGN}")
+    # The other replies stay plain bubbles.
+    expect(page.locator(".rw-response:not(.rw-alert)").filter(has_text="welcome")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "chat_page_emergency.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    advice.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "chat_page_emergency_phone.png"))

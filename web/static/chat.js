@@ -13,6 +13,12 @@
     embedded: true,
     showFullScreenButton: false,
     // Session storage keeps the conversation across reloads of this tab.
-    params: { storage: "session" }
+    params: { storage: "session" },
+    // Help-now replies (the server starts them with the alert icon) appear at once; others
+    // after the widget's usual typing pause (30 ms a character, 0.8 to 3 s).
+    customMessageDelay: function (text) {
+      if (text.indexOf("\u26A0") === 0) return 0;
+      return Math.min(Math.max(30 * text.length, 800), 3000);
+    }
   }, container);  // rendered into the page's chat box, not a floating launcher
 })();
