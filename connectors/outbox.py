@@ -92,8 +92,20 @@ class Outbox:
                 status="pending", attempts=0, created_at=now, next_attempt_at=now))
 
     async def put(self, conversation_id: Text, request: Dict[Text, Any]) -> None:
-        """Stores the message for delivery; returns without waiting for the API."""
-        await asyncio.to_thread(self._insert, conversation_id, request)
+        """Stores the message for delivery; returns without waiting for the API. With the
+        practice database unreachable it is sent at once instead, with one try: the patient's
+        message must still be stored, and the reply may still arrive."""
+        try:
+            await asyncio.to_thread(self._insert, conversation_id, request)
+        except sa.exc.SQLAlchemyError as error:
+            logger.error("The %s outbox could not store a reply to %s (%s); sending it at once.",
+                         self.channel, conversation_ref(conversation_id), type(error).__name__)
+            try:
+                await self.deliver(conversation_id, request)
+            except Exception as failure:
+                logger.error("The %s reply to %s was not delivered either: %s", self.channel,
+                             conversation_ref(conversation_id), failure)
+            return
         self.start()
         assert self._wake is not None
         self._wake.set()

@@ -50,3 +50,21 @@ def test_two_servers_deliver_each_message_once_in_each_patients_order(practice_u
         assert delivered == written, f"written {written}, delivered {delivered}"
 
     asyncio.run(scenario())
+
+
+def test_with_the_practice_database_unreachable_a_reply_is_sent_at_once(tmp_path):
+    sent = []
+
+    async def api(patient: str, request: Dict) -> None:
+        sent.append((patient, request))
+
+    async def scenario() -> None:
+        database = tmp_path / "practice.db"
+        outbox = Outbox("twilio", api, url=f"sqlite:///{database}")
+        database.unlink()
+        database.mkdir()  # no database can be opened there any more
+        outbox.engine.dispose()
+        await outbox.put(PATIENTS[0], {"body": "Please call 10177 now"})
+
+    asyncio.run(scenario())
+    assert sent == [(PATIENTS[0], {"body": "Please call 10177 now"})]
