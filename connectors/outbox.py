@@ -110,6 +110,33 @@ class Outbox:
         assert self._wake is not None
         self._wake.set()
 
+    def _waiting(self, conversation_id: Text) -> bool:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(outbox.c.id).where(
+                outbox.c.channel == self.channel, outbox.c.conversation_id == conversation_id,
+                outbox.c.status.in_(("pending", "sending"))).limit(1)).first() is not None
+
+    async def holds_messages_for(self, conversation_id: Text) -> bool:
+        """Whether a message to this patient is still on its way (a new one goes behind it)."""
+        try:
+            return await asyncio.to_thread(self._waiting, conversation_id)
+        except sa.exc.SQLAlchemyError:
+            return False
+
+    def _due_now(self, conversation_id: Text) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(outbox.update().where(
+                outbox.c.channel == self.channel, outbox.c.conversation_id == conversation_id,
+                outbox.c.status == "pending").values(next_attempt_at=_now()))
+
+    async def deliver_now(self, conversation_id: Text) -> None:
+        """The patient can be reached again (a chat page came back): their waiting
+        messages are tried now rather than after the back-off."""
+        await asyncio.to_thread(self._due_now, conversation_id)
+        self.start()
+        assert self._wake is not None
+        self._wake.set()
+
     # --- delivering ----------------------------------------------------------------------
 
     def start(self) -> None:

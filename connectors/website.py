@@ -11,13 +11,14 @@ only into the session this server issued it (see `blueprint`). A message the ass
 handle (the database down) gets the kind reply in the chat instead of silence.
 """
 
+import asyncio
 import functools
 import json
 import logging
 import os
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 from sanic import Blueprint
 
@@ -25,8 +26,10 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
 from actions.practice import practice_slots
+from connectors.outbox import Outbox, TryAgain
 from serving.channel_binding import is_issued_session_id
 from serving.kind_failures import handle_or_apologise
+from serving.log_privacy import conversation_ref
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ ALERT_RESPONSES = frozenset({"utter_red_flag_reason", "utter_escalation_advice",
                              "utter_escalation_reminder", "utter_emergency_check_reason"})
 ALERT_ICON = "\u26a0"  # warning sign (in every common font); chat.js shows such bubbles at once
 ALERT_CSS = {"customCss": {"style": "class", "css": "rw-alert"}}
+# How long a page that acknowledges replies may take before a reply counts as not received.
+ACK_TIMEOUT_S = float(os.environ.get("SOCKETIO_ACK_TIMEOUT_S") or 10)
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,8 +61,81 @@ def phone_links(text: Text) -> Text:
         lambda m: f"[{m.group(0)}](tel:{re.sub(r'[^0-9+]', '', m.group(0))})", text)
 
 
+class PageDelivery:
+    """How replies reach the chat page. A page that acknowledges what it receives
+    (web/static/chat.js does) has each reply kept in the outbox (connectors/outbox.py) until
+    it does: a reply to a page that closed or lost its connection is delivered when the page
+    asks for its session again, in order, and reception sees it as not delivered meanwhile.
+    A page that never acknowledged (an older script) is sent to as Rasa does; a reply to no
+    open page at all is kept either way."""
+
+    def __init__(self, sio: Any, event: Text, namespace: Optional[Text]) -> None:
+        self.sio, self.event, self.namespace = sio, event, namespace or "/"
+        self.acknowledging: Set[Text] = set()  # sessions whose page acknowledged a reply
+        self.outbox = Outbox("socketio", self._deliver_kept)
+
+    def _page_open(self, session_id: Text) -> bool:
+        return any(True for _ in self.sio.manager.get_participants(self.namespace, session_id))
+
+    async def _emit(self, session_id: Text, message: Dict[Text, Any]) -> "asyncio.Future":
+        """Emits `message`; the future is done when a page acknowledges it."""
+        acknowledged = asyncio.get_running_loop().create_future()
+
+        def on_ack(*_: Any) -> None:
+            self.acknowledging.add(session_id)
+            if not acknowledged.done():
+                acknowledged.set_result(True)
+
+        await self.sio.emit(self.event, message, room=session_id, namespace=self.namespace,
+                            callback=on_ack)
+        return acknowledged
+
+    async def _acknowledged(self, acknowledged: "asyncio.Future") -> bool:
+        try:
+            await asyncio.wait_for(asyncio.shield(acknowledged), ACK_TIMEOUT_S)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def _deliver_kept(self, session_id: Text, message: Dict[Text, Any]) -> None:
+        if not self._page_open(session_id):
+            raise TryAgain("the chat page is not open")
+        acknowledged = await self._emit(session_id, message)
+        if session_id in self.acknowledging and not await self._acknowledged(acknowledged):
+            raise TryAgain("the chat page did not acknowledge it")
+
+    async def send(self, session_id: Text, message: Dict[Text, Any]) -> None:
+        if not self._page_open(session_id) or await self.outbox.holds_messages_for(session_id):
+            await self.outbox.put(session_id, message)  # behind those waiting: in order
+            return
+        acknowledged = await self._emit(session_id, message)
+        if session_id in self.acknowledging:
+            asyncio.get_running_loop().create_task(
+                self._keep_unless_acknowledged(session_id, message, acknowledged))
+
+    async def _keep_unless_acknowledged(self, session_id: Text, message: Dict[Text, Any],
+                                        acknowledged: "asyncio.Future") -> None:
+        if not await self._acknowledged(acknowledged):
+            logger.warning("The chat page of %s did not acknowledge a reply; it is kept "
+                           "for when the page comes back.", conversation_ref(session_id))
+            await self.outbox.put(session_id, message)
+
+    async def page_back(self, session_id: Text) -> None:
+        """A page asked for its session again: what it missed is sent now."""
+        if await self.outbox.holds_messages_for(session_id):
+            await self.outbox.deliver_now(session_id)
+
+
 class WebsiteOutput(SocketIOOutput):
-    """Rasa's socket.io output, with tap-to-call numbers and help-now replies as alerts."""
+    """Rasa's socket.io output, with tap-to-call numbers and help-now replies as alerts, and
+    each reply sent through `PageDelivery`."""
+
+    def __init__(self, sio: Any, bot_message_evt: Text, delivery: PageDelivery) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.delivery = delivery
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        await self.delivery.send(socket_id, response)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         text = phone_links(text)
@@ -102,7 +180,7 @@ class WebsiteSocketIOInput(SocketIOInput):
     def get_output_channel(self) -> Optional[OutputChannel]:
         if self.sio is None:
             return super().get_output_channel()  # says why there is none
-        return WebsiteOutput(self.sio, self.bot_message_evt)
+        return WebsiteOutput(self.sio, self.bot_message_evt, self.delivery)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def handle_kindly(message: UserMessage) -> None:
@@ -112,6 +190,7 @@ class WebsiteSocketIOInput(SocketIOInput):
 
         socketio_webhook = super().blueprint(handle_kindly)
         sio = self.sio
+        self.delivery = PageDelivery(sio, self.bot_message_evt, self.namespace)
         # engine.io checks the Origin of every connection, websocket ones included.
         sio.eio.cors_allowed_origins = self.origins
 
@@ -128,6 +207,7 @@ class WebsiteSocketIOInput(SocketIOInput):
             if self.session_persistence:
                 await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
+            await self.delivery.page_back(session_id)
 
         # Replaces Rasa 3.6's handler, which takes the conversation id from each message:
         # here it is the session this connection was given, whatever the message says.
@@ -146,7 +226,8 @@ class WebsiteSocketIOInput(SocketIOInput):
                     metadata = {}
             text = data.get("message")
             message = UserMessage(
-                text if isinstance(text, str) else "", WebsiteOutput(sio, self.bot_message_evt),
+                text if isinstance(text, str) else "",
+                WebsiteOutput(sio, self.bot_message_evt, self.delivery),
                 session_id if self.session_persistence else sid, input_channel=self.name(),
                 metadata=metadata if isinstance(metadata, dict) else {})
             await handle_kindly(message)

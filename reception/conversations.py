@@ -139,15 +139,22 @@ class Conversation:
 
 
 def _outgoing_text(request: str) -> str:
-    """What the patient should have read: the body of a Twilio or Graph API request."""
+    """What the patient should have read: the text of a Twilio or Graph API request, or of
+    a chat page message."""
     try:
         sent = json.loads(request)
     except ValueError:
         return ""
-    text = sent.get("body") or (sent.get("text") or {}).get("body") \
-        or ((sent.get("interactive") or {}).get("body") or {}).get("text") \
-        or (sent.get("template") or {}).get("name", "")
-    return str(text)[:300]
+    if not isinstance(sent, dict):
+        return ""
+    for path in (("body",), ("text",), ("text", "body"), ("interactive", "body", "text"),
+                 ("template", "name")):
+        value: Any = sent
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            return value[:300]
+    return ""
 
 
 UNANSWERED_SHOWN = 100

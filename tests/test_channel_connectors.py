@@ -17,11 +17,13 @@ import pytest
 import sqlalchemy as sa
 import socketio
 from sanic import Sanic
+from socketio import packet as socketio_packet
 from twilio.request_validator import RequestValidator
 
 from connectors.outbox import Outbox, outbox as outbox_table
 from connectors.settings import read_settings
 from connectors.twilio_whatsapp import TwilioWhatsAppInput, split_body
+from connectors import website
 from connectors.website import WebsiteSocketIOInput, allowed_origins, phone_links
 from connectors.whatsapp_cloud import (
     WhatsAppCloudInput, WhatsAppCloudOutput, graph_sender, interactive_messages, shorten,
@@ -218,6 +220,69 @@ def test_a_page_naming_a_session_it_was_not_issued_writes_only_into_a_new_one(mo
     sessions, senders = asyncio.run(scenario())
     assert all(re.fullmatch("[0-9a-f]{32}", session) for session in sessions)
     assert senders == sessions
+
+
+def test_a_reply_the_chat_page_never_acknowledged_reaches_it_when_it_comes_back(monkeypatch):
+    """A phone's connection drops: the server still counts the page as there, but it no
+    longer acknowledges what it is sent. Those replies wait in the outbox and reach the page
+    when it asks for its session again, in order and once."""
+    monkeypatch.setenv("SITE_ORIGINS", SITE)
+    monkeypatch.setattr(website, "ACK_TIMEOUT_S", 0.5)
+    channel = WebsiteSocketIOInput.from_credentials(
+        {"session_persistence": True, "allowed_origins": "SITE_ORIGINS"})
+
+    async def reply(message) -> None:
+        for line in (f"You said {message.text}", "Anything else?"):
+            await message.output_channel.send_text_message(message.sender_id, line)
+
+    async def page(base: str, session_id: Optional[str], acknowledges: bool = True):
+        client = socketio.AsyncClient(reconnection=False)
+        heard: asyncio.Queue = asyncio.Queue()
+        client.on("session_confirm", heard.put_nowait)
+        client.on("bot_uttered", lambda data: heard.put_nowait(data["text"]))
+        if not acknowledges:  # the packets stop at the dropped connection
+            send_packet = client._send_packet
+
+            async def without_acks(pkt):
+                if pkt.packet_type != socketio_packet.ACK:
+                    await send_packet(pkt)
+
+            client._send_packet = without_acks
+        await client.connect(base, headers={"Origin": SITE}, transports=["polling"])
+        await client.emit("session_request", {"session_id": session_id})
+        return client, heard, await asyncio.wait_for(heard.get(), 10)
+
+    async def scenario():
+        async with serve(channel, handle=reply) as (url, _):
+            base = url.split("/webhooks/")[0]
+            first, heard, session = await page(base, None)
+            await first.emit("user_uttered", {"message": "my back is sore"})
+            answered = [await asyncio.wait_for(heard.get(), 10) for _ in range(2)]
+            await first.eio.disconnect(abort=True)
+
+            dropped, _, _ = await page(base, session, acknowledges=False)
+            await dropped.emit("user_uttered", {"message": "it goes down my leg"})
+            for _ in range(100):  # until both unacknowledged replies are kept
+                if len(await settled(channel.delivery.outbox, timeout_s=0)) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            kept = await settled(channel.delivery.outbox, timeout_s=0)
+            await dropped.eio.disconnect(abort=True)
+
+            back, heard, again = await page(base, session)
+            delivered = [await asyncio.wait_for(heard.get(), 10) for _ in range(2)]
+            statuses = await settled(channel.delivery.outbox)
+            await asyncio.sleep(0.3)
+            nothing_more = heard.empty()
+            await back.eio.disconnect(abort=True)
+            return answered, kept, again == session, delivered, statuses, nothing_more
+
+    answered, kept, same_session, delivered, statuses, nothing_more = asyncio.run(scenario())
+    assert answered == ["You said my back is sore", "Anything else?"]
+    assert len(kept) == 2 and "sent" not in kept  # retried, but never acknowledged
+    assert same_session
+    assert delivered == ["You said it goes down my leg", "Anything else?"]
+    assert statuses == ["sent", "sent"] and nothing_more
 
 
 def test_twilio_webhooks_are_answered_while_twilio_still_holds_the_reply():

@@ -123,6 +123,11 @@ def test_the_chat_page_runs_a_conversation_with_buttons_across_a_reload(assistan
 def test_a_red_flag_on_the_page_is_an_alert_with_numbers_to_tap(assistant, chat_page, browser_page):
     page = browser_page
     SCREENSHOTS.mkdir(exist_ok=True)
+    posted = []  # what the page sends to socket.io, over long-polling and the websocket
+    page.on("request", lambda request: posted.append(request.post_data or "")
+            if "/socket.io/" in request.url and request.method == "POST" else None)
+    page.on("websocket", lambda socket: socket.on(
+        "framesent", lambda frame: posted.append(frame if isinstance(frame, str) else "")))
     page.goto(chat_page)
     bot_says(page, "welcome to Hein Viljoen Physiotherapy").to_be_visible(timeout=REPLY_TIMEOUT_MS)
     send(page, "my back is killing me and I wet myself this morning without feeling it")
@@ -135,6 +140,9 @@ def test_a_red_flag_on_the_page_is_an_alert_with_numbers_to_tap(assistant, chat_
     # The other replies stay plain bubbles.
     expect(page.locator(".rw-response:not(.rw-alert)").filter(has_text="welcome")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "chat_page_emergency.png"), full_page=True)
+    # The page acknowledges the replies it got (socket.io ACK packets, "43<id>[...]"), so
+    # one it does not get is kept for it (connectors/website.py, PageDelivery).
+    assert any(re.search("(^|\x1e)43\\d+\\[", body) for body in posted), posted[-5:]
     page.set_viewport_size({"width": 390, "height": 844})
     advice.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "chat_page_emergency_phone.png"))

@@ -68,9 +68,11 @@ def site(request, tmp_path_factory):
                     (ids["routine"], "pending", 3, "HTTP 503", "Here's what I've noted so far"),
                     (ids["script"], "sent", 1, None, "Thanks, that's everything I need"),
                     (ids["emergency"], "failed", 1, "HTTP 400", "Please call 10177 now"))):
+                channel, request = ("twilio", {"to": conversation, "body": words}) if key \
+                    else ("socketio", {"text": words})  # a chat page that went away
                 connection.execute(outbox.insert().values(
-                    idempotency_key=f"key-{key}", channel="twilio", conversation_id=conversation,
-                    request=json.dumps({"to": conversation, "body": words}), status=status,
+                    idempotency_key=f"key-{key}", channel=channel, conversation_id=conversation,
+                    request=json.dumps(request), status=status,
                     attempts=attempts, last_error=error, created_at=written,
                     next_attempt_at=written))
         try:

@@ -16,6 +16,14 @@
     params: { storage: "session" },
     // Help-now replies (the server starts them with the alert icon) appear at once; others
     // after the widget's usual typing pause (30 ms a character, 0.8 to 3 s).
+    // Tells the server each reply arrived; one that does not is kept for when the page is
+    // back (connectors/website.py, PageDelivery). socket.io passes the ack function last.
+    onSocketEvent: {
+      bot_uttered: function () {
+        var acknowledge = arguments[arguments.length - 1];
+        if (typeof acknowledge === "function") acknowledge();
+      }
+    },
     customMessageDelay: function (text) {
       if (text.indexOf("\u26A0") === 0) return 0;
       return Math.min(Math.max(30 * text.length, 800), 3000);
