@@ -72,6 +72,7 @@ class PageDelivery:
     def __init__(self, sio: Any, event: Text, namespace: Optional[Text]) -> None:
         self.sio, self.event, self.namespace = sio, event, namespace or "/"
         self.acknowledging: Set[Text] = set()  # sessions whose page acknowledged a reply
+        self._keeping: Dict[Text, asyncio.Task] = {}  # the latest reply awaiting its ack
         self.outbox = Outbox("socketio", self._deliver_kept)
 
     def _page_open(self, session_id: Text) -> bool:
@@ -110,12 +111,20 @@ class PageDelivery:
             return
         acknowledged = await self._emit(session_id, message)
         if session_id in self.acknowledging:
-            asyncio.get_running_loop().create_task(
-                self._keep_unless_acknowledged(session_id, message, acknowledged))
+            previous = self._keeping.get(session_id)
+            task = asyncio.get_running_loop().create_task(
+                self._keep_unless_acknowledged(session_id, message, acknowledged, previous))
+            self._keeping[session_id] = task
+            task.add_done_callback(lambda done: self._keeping.pop(session_id, None)
+                                   if self._keeping.get(session_id) is done else None)
 
     async def _keep_unless_acknowledged(self, session_id: Text, message: Dict[Text, Any],
-                                        acknowledged: "asyncio.Future") -> None:
-        if not await self._acknowledged(acknowledged):
+                                        acknowledged: "asyncio.Future",
+                                        previous: Optional["asyncio.Task"]) -> None:
+        received = await self._acknowledged(acknowledged)
+        if previous is not None:  # kept in the order they were sent
+            await asyncio.wait([previous])
+        if not received:
             logger.warning("The chat page of %s did not acknowledge a reply; it is kept "
                            "for when the page comes back.", conversation_ref(session_id))
             await self.outbox.put(session_id, message)

@@ -4,7 +4,9 @@ and sending through the Graph API.
 Meta signs each notification with the app secret (`X-Hub-Signature-256`) and retries any
 it does not see answered with 200 quickly, so the webhook checks the signature, answers at
 once and hands each new message (de-duplicated by id) to a background task; one sender's
-messages are processed in the order they arrived. Replies go to the outbox
+messages are processed in the order they arrived. Until it is handled, a message waits in
+the inbox (connectors/inbox.py), so a server stopped in between loses nothing. Replies go to
+the outbox
 (connectors/outbox.py), which delivers them through the Graph API with retries, so a Graph
 API outage never holds up the patient's message. Free text may only be sent within 24
 hours of the patient's last message; outside that window only the configured template is.
@@ -25,7 +27,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 
+from connectors.inbox import Inbox
 from connectors.outbox import Outbox, Refused, TryAgain
 from connectors.replays import seen_store, too_old
 from connectors.settings import ChannelSettings, read_settings
@@ -46,6 +50,7 @@ MAX_ROW_DESCRIPTION_CHARS = 72
 MAX_LIST_ROWS = 10
 # The label of the button that opens a list (WhatsApp requires one, at most 20 characters).
 LIST_BUTTON_LABEL = "Choose"
+INBOX_CHECK_EVERY_S = 60
 
 
 def shorten(text: Text, limit: int) -> Text:
@@ -238,7 +243,9 @@ class WhatsAppCloudInput(InputChannel):
         self._last_inbound: Dict[Text, float] = {}
         # The latest task per sender, so the next message waits for it (order kept).
         self._latest_task: Dict[Text, asyncio.Task] = {}
+        self._in_progress: Set[Text] = set()  # message ids this server is handling
         self.outbox = Outbox(self.name(), graph_sender(settings))
+        self.inbox = Inbox(self.name())
         if not settings.configured:
             logger.warning("%s; its webhook answers 503.", settings.describe())
 
@@ -251,9 +258,10 @@ class WhatsAppCloudInput(InputChannel):
         whatsapp_webhook = Blueprint("whatsapp_cloud_webhook", __name__)
 
         @whatsapp_webhook.listener("after_server_start")
-        async def deliver_what_was_left(*_: Any) -> None:
+        async def deliver_what_was_left(app: Sanic, *_: Any) -> None:
             if self.settings.configured:
                 self.outbox.start()
+                app.add_task(self._watch_for_left_behind(on_new_message, app))
 
         @whatsapp_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -313,11 +321,20 @@ class WhatsAppCloudInput(InputChannel):
         if not await self._seen.first_time(self.name(), message_id):
             logger.debug("WhatsApp message %s already received; Meta's retry ignored.", message_id)
             return
+        text, kind = message_text(message), message.get("type")
+        await self.inbox.keep(sender, message_id,
+                              {"text": text, "type": kind, "sent_at": sent_at})
+        self._handle_later(sender, message_id, text, kind, sent_at, on_new_message, app)
+
+    def _handle_later(self, sender: Text, message_id: Text, text: Text, kind: Any,
+                      sent_at: float, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      app: Sanic) -> None:
+        """Hands the message to the assistant in a task, after this sender's earlier ones."""
         self._last_inbound[sender] = max(sent_at, self._last_inbound.get(sender, 0.0))
+        self._in_progress.add(message_id)
         user_message = UserMessage(
-            message_text(message), self.get_output_channel(), sender,
-            input_channel=self.name(), message_id=message_id,
-            metadata={"whatsapp_type": message.get("type")},
+            text, self.get_output_channel(), sender, input_channel=self.name(),
+            message_id=message_id, metadata={"whatsapp_type": kind},
         )
         previous = self._latest_task.get(sender)
         task = asyncio.get_running_loop().create_task(
@@ -325,16 +342,45 @@ class WhatsAppCloudInput(InputChannel):
         self._latest_task[sender] = task
         task.add_done_callback(lambda done: self._forget(sender, done))
 
+    async def _handle_left_behind(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                                  app: Sanic) -> None:
+        """Messages a stopped server answered Meta for but never handled: each is handled
+        now, unless its conversation already holds it."""
+        for kept in await self.inbox.left_behind():
+            sender, message_id = kept["conversation_id"], kept["message_id"]
+            if message_id in self._in_progress:  # slow, but this server is on it
+                continue
+            agent = getattr(app.ctx, "agent", None)
+            tracker = await agent.tracker_store.retrieve(sender) if agent else None
+            if tracker and any(isinstance(event, UserUttered) and event.message_id == message_id
+                               for event in tracker.events):
+                await self.inbox.done(message_id)
+                continue
+            logger.warning("WhatsApp message %s to %s was left unhandled by a server that "
+                           "stopped; handling it now.", message_id, conversation_ref(sender))
+            self._handle_later(sender, message_id, kept["text"], kept["type"], kept["sent_at"],
+                               on_new_message, app)
+
+    async def _watch_for_left_behind(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                                     app: Sanic) -> None:
+        while True:
+            try:
+                await self._handle_left_behind(on_new_message, app)
+            except Exception:  # the database down, say: tried again in a minute
+                logger.exception("Messages left in the WhatsApp inbox could not be read.")
+            await asyncio.sleep(INBOX_CHECK_EVERY_S)
+
     def _forget(self, sender: Text, task: asyncio.Task) -> None:
         if self._latest_task.get(sender) is task:
             del self._latest_task[sender]
 
-    @staticmethod
     async def _handle_in_order(
-        previous: Optional[asyncio.Task], message: UserMessage,
+        self, previous: Optional[asyncio.Task], message: UserMessage,
         on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Sanic,
     ) -> None:
         if previous is not None:
             await asyncio.wait([previous])
         # Never raises, so a failure does not stop this sender's later messages.
         await handle_or_apologise(on_new_message(message), message, app)
+        await self.inbox.done(message.message_id)
+        self._in_progress.discard(message.message_id)

@@ -4,12 +4,12 @@
     python -m reception.purge --days 365 --apply   # deletes
 
 Deletes the tracker events, reception's review state, notes and tags, the call-back requests,
-the replies in the WhatsApp outbox and the bookings (with their calendar units and moves) of
-those conversations, and the unanswered questions asked before the cutoff. The audit log is
-kept, as it records who saw what, without its personal data: a purged conversation's id is
-replaced by "purged", and the list searches older than the cutoff (they may hold a name)
-lose their terms. On SQLite deleted rows are overwritten (secure_delete) and the write-ahead log
-emptied, so the file keeps none of it. Days come from --days or RECEPTION_RETENTION_DAYS;
+the replies in the outbox, the messages still in the inbox and the bookings (with their
+calendar units and moves) of those conversations, and the unanswered questions asked before
+the cutoff. The audit log is kept, as it records who saw what, without its personal data: a
+purged conversation's id is replaced by "purged", and the list searches older than the
+cutoff (they may hold a name) lose their terms. On SQLite deleted rows are overwritten
+(secure_delete) and the write-ahead log emptied, so the file keeps none of it. Days come from --days or RECEPTION_RETENTION_DAYS;
 there is no default, deletion is always chosen.
 """
 
@@ -47,6 +47,7 @@ def purge(engine: sa.engine.Engine, practice: sa.engine.Engine, senders: List[st
     booked_units = db.reflect_practice_table(practice, "booked_units")
     booking_moves = db.reflect_practice_table(practice, "booking_moves")
     outbox = db.reflect_practice_table(practice, "outbox")
+    inbox = db.reflect_practice_table(practice, "inbox")
     audit = db.audit_log
     for start in range(0, len(senders), 500):  # bounded IN lists
         batch = senders[start:start + 500]
@@ -59,8 +60,9 @@ def purge(engine: sa.engine.Engine, practice: sa.engine.Engine, senders: List[st
         with practice.begin() as connection:
             if callbacks is not None:
                 connection.execute(callbacks.delete().where(callbacks.c.sender_id.in_(batch)))
-            if outbox is not None:
-                connection.execute(outbox.delete().where(outbox.c.conversation_id.in_(batch)))
+            for table in (outbox, inbox):
+                if table is not None:
+                    connection.execute(table.delete().where(table.c.conversation_id.in_(batch)))
             if bookings is not None:
                 references = sa.select(bookings.c.reference).where(
                     bookings.c.conversation_id.in_(batch)).scalar_subquery()

@@ -8,7 +8,7 @@ import contextlib
 import json
 import secrets
 import time
-from typing import Iterator, List
+from typing import Dict, Iterator, List
 
 import pytest
 import sqlalchemy as sa
@@ -110,43 +110,68 @@ def test_a_reply_twilio_refuses_for_good_is_shown_to_reception(assistant):
     assert shown[0]["text"] == json.loads(refused.request)["body"]
 
 
+class OwnStack:
+    """A Rasa server and action server of the test's own, to kill and start again, with
+    the WhatsApp channels sending to the given fakes."""
+
+    def __init__(self, tmp_path, twilio: FakeApi, graph: FakeApi, **extra_env: str) -> None:
+        self.channels = channel_settings(twilio, graph)
+        action_port, self.port, self.token = free_port(), free_port(), secrets.token_hex(16)
+        self.env = {**local_env(action_port, tmp_path), **self.channels.env, **extra_env}
+        self.actions = ActionServer(action_port, self.env, tmp_path / "actions.log")
+        self.log = tmp_path / "rasa.log"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.assistant = Assistant(self.url, self.token, self.env["PRACTICE_DB_URL"],
+                                   self.actions, self.channels,
+                                   f"sqlite:///{self.env['TRACKER_DB']}")
+        self.rasa = None
+
+    def start_rasa(self, **other_env: str) -> None:
+        self.rasa = start_rasa(self.port, self.token, "endpoints.yml",
+                               {**self.env, **other_env}, self.log)
+        wait_until_up(f"{self.url}/status?token={self.token}", self.rasa, self.log)
+
+    def kill_rasa(self) -> None:
+        self.rasa.kill()
+        self.rasa.wait()
+
+    def meta_send(self, message: Dict) -> None:
+        body = meta_notification(self.assistant, [message])
+        secret = self.channels.env["WHATSAPP_APP_SECRET"]
+        assert meta_post(self.assistant, body, meta_signature(body, secret)).status_code == 200
+
+    def stop(self) -> None:
+        if self.rasa is not None:
+            stop(self.rasa)
+        self.actions.stop()
+
+
 def test_replies_waiting_when_the_server_is_killed_are_delivered_after_its_restart(tmp_path):
     with FakeApi(status=503, reply=TWILIO_CREATED) as twilio, FakeApi(status=503) as graph:
-        channels = channel_settings(twilio, graph)
-        action_port, rasa_port, token = free_port(), free_port(), secrets.token_hex(16)
         # A long first wait: the kill below comes while the replies wait, never mid-request.
-        env = {**local_env(action_port, tmp_path), **channels.env, "OUTBOX_RETRY_BASE_S": "10"}
-        actions = ActionServer(action_port, env, tmp_path / "actions.log")
-        log = tmp_path / "rasa.log"
-        url = f"http://127.0.0.1:{rasa_port}"
-        assistant = Assistant(url, token, env["PRACTICE_DB_URL"], actions, channels,
-                              f"sqlite:///{env['TRACKER_DB']}")
+        stack = OwnStack(tmp_path, twilio, graph, OUTBOX_RETRY_BASE_S="10")
+        assistant = stack.assistant
         twilio_patient, meta_patient = f"whatsapp:{new_whatsapp_number()}", new_whatsapp_number()[1:]
         words = "hi, my lower back is sore"
-        rasa = start_rasa(rasa_port, token, "endpoints.yml", env, log)
         try:
-            actions.start()
-            wait_until_up(f"{url}/status?token={token}", rasa, log)
+            stack.actions.start()
+            stack.start_rasa()
             twilio_send(assistant, twilio_patient, words)
             message = text(meta_patient, words)
-            body = meta_notification(assistant, [message])
-            secret = channels.env["WHATSAPP_APP_SECRET"]
-            assert meta_post(assistant, body, meta_signature(body, secret)).status_code == 200
+            stack.meta_send(message)
             wait_until_handled(assistant, meta_patient, message["id"], timeout_s=30)
             deadline = time.monotonic() + 30
             while not all(outbox_rows(assistant, patient) and outbox_rows(assistant, patient)[0].attempts
                           for patient in (twilio_patient, meta_patient)):
                 assert time.monotonic() < deadline, "the APIs were never tried"
                 time.sleep(0.05)  # until each first try's 503 is recorded
-            rasa.kill()
-            rasa.wait()
+            stack.kill_rasa()
             for patient in (twilio_patient, meta_patient):
                 waiting = outbox_rows(assistant, patient)
                 assert waiting and {row.status for row in waiting} == {"pending"}
 
             twilio.status, graph.status = 201, 200
-            rasa = start_rasa(rasa_port, token, "endpoints.yml", env, log)
-            wait_until_up(f"{url}/status?token={token}", rasa, log)
+            stack.start_rasa()
             for patient in (twilio_patient, meta_patient):
                 wait_until_delivered(assistant, patient, timeout_s=90)
                 assert user_words(assistant, patient) == [words]
@@ -156,5 +181,35 @@ def test_replies_waiting_when_the_server_is_killed_are_delivered_after_its_resta
             assert [r.json() for r in graph.received() if r.status == 200] == \
                 [json.loads(row.request) for row in outbox_rows(assistant, meta_patient)]
         finally:
-            stop(rasa)
-            actions.stop()
+            stack.stop()
+
+
+def test_a_meta_message_a_killed_server_never_handled_is_handled_after_the_restart(tmp_path):
+    """Meta was answered 200 at once, and the server was killed while the assistant was
+    still on the message (its action server not answering): the message waits in the inbox
+    and the next server handles it, once."""
+    with FakeApi(reply=TWILIO_CREATED) as twilio, FakeApi() as graph, \
+            FakeApi(reply={"events": [], "responses": []}) as stuck_actions:
+        stuck_actions.hold()
+        stack = OwnStack(tmp_path, twilio, graph, INBOX_STALE_AFTER_S="1")
+        assistant = stack.assistant
+        patient = new_whatsapp_number()[1:]
+        message = text(patient, "hi, my neck has been stiff for a week")
+        try:
+            stack.start_rasa(ACTION_PORT=str(stuck_actions.port))
+            stack.meta_send(message)
+            stuck_actions.wait_for(lambda r: True, timeout_s=30)  # the assistant is on it
+            stack.kill_rasa()
+
+            stack.actions.start()
+            stack.start_rasa()
+            wait_until_handled(assistant, patient, message["id"], timeout_s=90)
+            wait_until_delivered(assistant, patient)
+            assert user_words(assistant, patient) == [message["text"]["body"]]
+            assert f"WhatsApp message {message['id']} to conversation" in stack.log.read_text()
+            replies = [r.json() for r in graph.received() if r.json().get("to") == patient]
+            assert replies == [json.loads(row.request) for row in outbox_rows(assistant, patient)]
+            assert replies and all(reply["type"] != "template" for reply in replies)
+        finally:
+            stuck_actions.released.set()
+            stack.stop()

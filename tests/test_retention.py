@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from actions.booking.store import booked_units, booking_moves, bookings
 from actions.callbacks import callback_requests, metadata as practice_metadata, \
     unanswered_questions
+from connectors.inbox import inbox, metadata as inbox_metadata
 from connectors.outbox import metadata as outbox_metadata, outbox
 from reception import auth, db
 from tests.reception_support import ROOT, sample_conversations, save_conversation, \
@@ -35,6 +36,7 @@ def test_a_purged_conversation_leaves_no_bytes_in_the_database_files(tmp_path):
     practice = sa.create_engine(practice_url, future=True)
     practice_metadata.create_all(practice)
     outbox_metadata.create_all(practice)
+    inbox_metadata.create_all(practice)
     start = datetime.datetime(2025, 6, 2, 8, 0)
     with practice.begin() as connection:
         connection.execute(callback_requests.insert().values(
@@ -59,6 +61,10 @@ def test_a_purged_conversation_leaves_no_bytes_in_the_database_files(tmp_path):
             idempotency_key="old-reply", channel="twilio", conversation_id=old,
             request=json.dumps({"to": old, "body": f"Thanks {OLD_NAME}, about {OLD_WORDS}"}),
             status="sent", attempts=1, created_at=start, next_attempt_at=start))
+        connection.execute(inbox.insert().values(
+            channel="whatsapp", message_id="wamid.old", conversation_id=old,
+            message=json.dumps({"text": OLD_WORDS, "type": "text", "sent_at": 0}),
+            received_at=start, claimed_at=start))
         connection.execute(unanswered_questions.insert().values(
             asked_at=start, question=f"can {OLD_NAME} run the Comrades again?",
             outcome="not_covered", closest_topics="exercise"))
