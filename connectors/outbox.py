@@ -204,9 +204,8 @@ class Outbox:
         with self.engine.begin() as connection:
             connection.execute(outbox.update().where(outbox.c.id == row_id).values(**values))
 
-    async def deliver_due(self) -> int:
-        """Delivers every due row once (one try each); returns how many were sent."""
-        sent = 0
+    async def deliver_due(self) -> None:
+        """Delivers every due row once (one try each)."""
         for row in await asyncio.to_thread(self._due):
             if not await asyncio.to_thread(self._claim, row.id):
                 continue  # another server took it
@@ -235,19 +234,4 @@ class Outbox:
                 continue
             await asyncio.to_thread(self._record, row.id, status="sent", attempts=attempts,
                                     sent_at=_now(), last_error=None)
-            sent += 1
-        return sent
-
-
-def undelivered(engine: sa.engine.Engine) -> List[Dict[Text, Any]]:
-    """Messages retried or refused, oldest first: what reception must see."""
-    if not sa.inspect(engine).has_table("outbox"):
-        return []
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(outbox).where(sa.or_(
-                outbox.c.status == "failed",
-                sa.and_(outbox.c.status.in_(("pending", "sending")), outbox.c.attempts > 0)))
-            .order_by(outbox.c.id)).mappings().all()
-    return [dict(row) for row in rows]
 

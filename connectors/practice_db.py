@@ -1,5 +1,6 @@
 """The practice database the channels keep their own tables in (the message ids seen, the
-outbox): PRACTICE_DB_URL, by default var/practice.db, as for the action server's tables."""
+outbox, the inbox): PRACTICE_DB_URL, by default var/practice.db, as for the action server's
+tables."""
 
 import os
 from functools import lru_cache
@@ -8,7 +9,7 @@ from typing import Optional, Text
 
 import sqlalchemy as sa
 
-DEFAULT_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'var' / 'practice.db'}"
+from actions.callbacks import DEFAULT_DB_URL
 
 
 @lru_cache(maxsize=4)
@@ -20,4 +21,4 @@ def _engine(url: Text) -> sa.engine.Engine:
 
 
 def engine(url: Optional[Text] = None) -> sa.engine.Engine:
-    return _engine(url or os.environ.get("PRACTICE_DB_URL") or DEFAULT_URL)
+    return _engine(url or os.environ.get("PRACTICE_DB_URL") or DEFAULT_DB_URL)

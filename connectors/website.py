@@ -73,6 +73,7 @@ class PageDelivery:
         self.sio, self.event, self.namespace = sio, event, namespace or "/"
         self.acknowledging: Set[Text] = set()  # sessions whose page acknowledged a reply
         self._keeping: Dict[Text, asyncio.Task] = {}  # the latest reply awaiting its ack
+        self._backlogged: Set[Text] = set()  # sessions that may have replies in the outbox
         self.outbox = Outbox("socketio", self._deliver_kept)
 
     def _page_open(self, session_id: Text) -> bool:
@@ -105,9 +106,23 @@ class PageDelivery:
         if session_id in self.acknowledging and not await self._acknowledged(acknowledged):
             raise TryAgain("the chat page did not acknowledge it")
 
+    async def _waiting_for(self, session_id: Text) -> bool:
+        """Whether replies to this session wait in the outbox. The database is asked only
+        for sessions known to have had some, not on every reply."""
+        if session_id not in self._backlogged:
+            return False
+        if await self.outbox.holds_messages_for(session_id):
+            return True
+        self._backlogged.discard(session_id)
+        return False
+
+    async def _keep(self, session_id: Text, message: Dict[Text, Any]) -> None:
+        self._backlogged.add(session_id)
+        await self.outbox.put(session_id, message)
+
     async def send(self, session_id: Text, message: Dict[Text, Any]) -> None:
-        if not self._page_open(session_id) or await self.outbox.holds_messages_for(session_id):
-            await self.outbox.put(session_id, message)  # behind those waiting: in order
+        if not self._page_open(session_id) or await self._waiting_for(session_id):
+            await self._keep(session_id, message)  # behind those waiting: in order
             return
         acknowledged = await self._emit(session_id, message)
         if session_id in self.acknowledging:
@@ -127,11 +142,13 @@ class PageDelivery:
         if not received:
             logger.warning("The chat page of %s did not acknowledge a reply; it is kept "
                            "for when the page comes back.", conversation_ref(session_id))
-            await self.outbox.put(session_id, message)
+            await self._keep(session_id, message)
 
     async def page_back(self, session_id: Text) -> None:
-        """A page asked for its session again: what it missed is sent now."""
+        """A page asked for its session again: what it missed (kept by any server) is sent
+        now, and its new replies go behind it."""
         if await self.outbox.holds_messages_for(session_id):
+            self._backlogged.add(session_id)
             await self.outbox.deliver_now(session_id)
 
 

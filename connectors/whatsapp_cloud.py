@@ -6,9 +6,8 @@ it does not see answered with 200 quickly, so the webhook checks the signature, 
 once and hands each new message (de-duplicated by id) to a background task; one sender's
 messages are processed in the order they arrived. Until it is handled, a message waits in
 the inbox (connectors/inbox.py), so a server stopped in between loses nothing. Replies go to
-the outbox
-(connectors/outbox.py), which delivers them through the Graph API with retries, so a Graph
-API outage never holds up the patient's message. Free text may only be sent within 24
+the outbox (connectors/outbox.py), which delivers them through the Graph API with retries,
+so a Graph API outage never holds up the patient's message. Free text may only be sent within 24
 hours of the patient's last message; outside that window only the configured template is.
 A message the assistant could not handle (the database down) gets the kind reply instead.
 """

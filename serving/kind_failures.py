@@ -108,8 +108,8 @@ async def handle_or_apologise(handling: Awaitable[Any], message: UserMessage, ap
     except Exception:
         logger.exception("%s message %s from %s (%d characters) could not be handled, so most "
                          "likely not stored; the patient was asked to send it again",
-                         message.input_channel, message.message_id, conversation_ref(message.sender_id),
-                         len(message.text or ""))
+                         message.input_channel, message.message_id,
+                         conversation_ref(message.sender_id), len(message.text or ""))
     try:
         reply = await kind_reply(getattr(app.ctx, "agent", None), message.sender_id,
                                  message.output_channel.name())
