@@ -21,6 +21,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import clock
 from redflags.levels import ESCALATED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,5 +180,8 @@ class ActionSaveCallback(Action):
         except sa.exc.SQLAlchemyError:
             return [SlotSet("callback_status", "failed")]
         # Consent is asked again for any later request; name and number are kept.
+        # Here, not at the top: actions.booking imports this module's tables.
+        from actions.booking.config import calendar_config, when_reception_calls
         return [SlotSet("callback_status", "saved"), SlotSet("callback_reference", reference),
+                SlotSet("callback_expected", when_reception_calls(clock.now(), calendar_config())),
                 SlotSet("callback_consent", None)]

@@ -1125,11 +1125,55 @@ _EASES_WORSENS = re.compile(
 )
 
 
+# A sixth structure, for the ways of saying it the five miss ("squats are the worst", "stress
+# makes my shoulders tense up", "sitting on the toilet has me in tears"): one clause that
+# names a condition (a posture, movement, daily task, place or remedy) and an effect on the
+# pain, unless the clause tells how it began ("sat down and excruciating pain shot down").
+def _words(text: str) -> str:
+    return "|".join(sorted((w.strip().replace(" ", r"\s+") for w in text.split(",") if w.strip()),
+                           key=len, reverse=True))
+
+
+_CONDITION_WORDS = _words(
+    "sit, sits, sitting, sat, stand, stands, standing, stood, walk, walks, walking, walked, "
+    "bend, bends, bending, bent, lift, lifts, lifting, carry, carrying, twist, twisting, turn, "
+    "turns, turning, reach, reaching, lean, leaning, lie, lying, lay, laying, sleep, sleeping, "
+    "slept, get up, getting up, gets up, stand up, standing up, getting out, getting in, "
+    "stairs, climb, climbing, drive, drives, driving, drove, ride, riding, rides, cycling, run, "
+    "runs, running, jog, jogging, squat, squats, squatting, deadlift, deadlifts, lunges, "
+    "cough, coughing, sneeze, sneezing, look down, looking down, typing, move, moving, "
+    "movement, movements, hoovering, vacuuming, gardening, housework, dishes, chores, chair, "
+    "chairs, couch, sofa, bed, mattress, pillow, pillows, car, desk, computer, laptop, pc, "
+    "phone, screen, toilet, bike, heat, heating pad, hot water bottle, ice, ice pack, shower, "
+    "showers, bath, baths, massage, massages, stretch, stretches, stretching, painkillers, "
+    "painkiller, pills, tablets, ibuprofen, anti-inflammatories, panado, voltaren, rest, "
+    "resting, exercise, exercises, yoga, pilates, tens, stress, tension, posture")
+_CONDITION_WORD = re.compile(rf"\b(?:{_CONDITION_WORDS})\b")
+_EFFECT_WORD = re.compile(
+    rf"\b(?:{_words('worse, worst, better, best, easier, harder, helps, help, helped, helping, eases, ease, eased, easing, relief, relieves, relieved, soothes, soothing, hurts, hurt, hurting, painful, sore, sorer, aches, ache, aching, agony, kills, killing, struggle, struggling, difficult, impossible, unbearable, excruciating, aggravates, aggravate, triggers, trigger, flares, flare, tense, tight, tighter, stiff, stiffer, hard to, in tears, done much')})\b"
+    rf"|\b(?:can't|cannot|couldn't|can barely|can hardly|unable to) (?:even )?(?:{_CONDITION_WORDS})\b")
+_HOW_IT_BEGAN = re.compile(
+    r"\b(?:started|starts|began|begun|came on|woke up|since|(?:hurt|did) (?:my|his|her)|"
+    r"put (?:my|his|her) back out|tweaked|strained|injured|buggered|pulled|gave me|"
+    r"felt (?:my|it|something)|snapped|went ping|popped|(?:getting|got) better)\b")
+_FACTOR_CLAUSE_BREAK = re.compile(r"[.;!?]+|,? \bbut\b")
+
+
+def _condition_and_effect(t: str) -> bool:
+    for clause in _FACTOR_CLAUSE_BREAK.split(t):
+        condition, effect = _CONDITION_WORD.search(clause), _EFFECT_WORD.search(clause)
+        if condition and effect and condition.group() != effect.group() \
+                and not _HOW_IT_BEGAN.search(clause):
+            return True
+    return False
+
+
 @_never_raise
 def parse_eases_worsens(text: str) -> str | None:
     """The patient's own words when they say what makes it better or worse, else None."""
     t = normalise(text)
-    return t[:300] if _EASES_WORSENS.search(t) and is_real_answer(t) else None
+    said = _EASES_WORSENS.search(t) or _condition_and_effect(t)
+    return t[:300] if said and is_real_answer(t) else None
 
 
 # A typed yes or no, in lay and South African forms, to a yes/no question.

@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.callbacks import engine, unanswered_questions
 from actions.practice import practice_details
+from actions.red_flags import ask_emergency_check_again
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,12 @@ class ActionAnswerQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        self._answer(dispatcher, tracker)
+        ask_emergency_check_again(dispatcher, tracker)
+        return []
+
+    @staticmethod
+    def _answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         parse_data = tracker.latest_message or {}
         question = parse_data.get("text") or ""
         choice = choose(parse_data)
@@ -129,7 +136,7 @@ class ActionAnswerQuestion(Action):
                 {"title": TOPIC_QUESTIONS[topic], "payload": TOPIC_QUESTIONS[topic]}
                 for topic in choice.closest if topic in TOPIC_QUESTIONS])
             record_unanswered(question, "not_sure", choice.closest)
-            return []
+            return
         if choice.topic == NOT_COVERED:
             record_unanswered(question, NOT_COVERED, [])
         if choice.topic in PRACTICE_FACTS:
@@ -137,8 +144,7 @@ class ActionAnswerQuestion(Action):
             fact = practice_details().get(key)
             if not fact:
                 dispatcher.utter_message(response="utter_ask_reception", asked_about=named)
-                return []
+                return
             dispatcher.utter_message(response=f"utter_faq/{choice.topic}", **{key: fact})
-            return []
+            return
         dispatcher.utter_message(response=f"utter_faq/{choice.topic}")
-        return []

@@ -122,7 +122,8 @@ def emergency_check_updates(slots: Dict[Text, Any],
     family = emergency_check(found, slots.get("triage_level"), checked)
     if family is None:
         return {}
-    return {"emergency_check": family, "awaiting_emergency_check": True}
+    return {"emergency_check": family, "awaiting_emergency_check": True,
+            "emergency_check_asked_again": False}
 
 
 def answers_emergency_check(family: Text, text: Text,
@@ -210,6 +211,12 @@ def _weak_guess_on_an_answer(tracker: Tracker, question: Dict[Text, Any]) -> boo
         return False
     return tracker.get_slot(requested) is not None and \
         requested in slots_set_since_user_message(tracker)
+
+
+def ask_emergency_check_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """After a question asked instead of answering the emergency check, and its answer."""
+    if tracker.get_slot("awaiting_emergency_check"):
+        dispatcher.utter_message(response="utter_escalation_follow_up")
 
 
 class ActionAskRedFlagQuestion(Action):

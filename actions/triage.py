@@ -68,6 +68,11 @@ ASKED_AGAIN = f"utter_ask_{ASK_AGAIN_SLOT}"
 # Replies that take the conversation out of the questions: the clarifying question is not
 # kept open for later, where a "no" meant for something else could answer it.
 LEAVE_THE_QUESTIONS = {"request_human", "start_over", "goodbye"}
+# Replies to the emergency check whose own answer asks the check again: a question
+# (action_answer_question), more details or a booking request (their urgent-level rules end
+# with utter_escalation_follow_up, which asks the check while it is awaited).
+CHECK_ASKED_AGAIN_AFTER = {"faq", "inform", "report_back_pain", "for_someone_else",
+                           "request_booking"}
 # Emergency checks the checklist already asked: a weakening leg or a cancer history with
 # "no" to the bladder, saddle (and weakness) questions needs no check after the form.
 CHECKLIST_SETTLES_CHECK = {
@@ -194,14 +199,19 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
             not slots.get("booking_requested"):
         updates["booking_requested"] = True
     if slots.get("awaiting_emergency_check") and intent not in ("affirm", "deny"):
-        # Not a button answer. A sign of the combination named now is a yes; anything else
-        # is recorded as unanswered, so a later "yes" to something else is not taken for it.
+        # Not a button answer. A sign of the combination named now is a yes. Another reply
+        # is handled on its own and the check is asked once more; after a second one it is
+        # recorded as unanswered, so a later "yes" to something else is not taken for it.
         family = slots.get("emergency_check")
         answer = parsing.parse_yes_no(text)
         if answer is None and answers_emergency_check(family, text,
                                                       slots.get("patient_relation")):
             answer = True
-        updates.update(emergency_check_answer_updates({**slots, **updates}, answer, text))
+        if answer is None and intent in CHECK_ASKED_AGAIN_AFTER and \
+                not slots.get("emergency_check_asked_again"):
+            updates["emergency_check_asked_again"] = True
+        else:
+            updates.update(emergency_check_answer_updates({**slots, **updates}, answer, text))
     if slots.get("awaiting_red_flag_answer") and intent not in RED_FLAG_INTENTS:
         if intent in ("affirm", "deny") or parsing.parse_yes_no(text) is not None:
             return updates  # a yes/no to the clarifying question, handled by its own rules

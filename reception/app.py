@@ -9,6 +9,7 @@ import datetime
 import functools
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 from urllib.parse import quote, unquote, urlencode
@@ -28,6 +29,7 @@ LOGIN_COOKIE = "reception_login"
 MAX_NOTE = 2000
 MAX_TAG = 40
 DASHBOARD_DAYS = 90
+ALERT_LOOKBACK_S = 60
 # The browser may load only this app's own files: no inline script, no other origin.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -199,6 +201,24 @@ def create_app(tracker_url: Optional[str] = None, practice_url: Optional[str] = 
                               "count": len(found)})
 
     # Conversation ids may hold ':', '+' or '/' (e.g. WhatsApp senders): links quote them,
+    @app.get("/api/alerts")
+    @staff
+    async def api_alerts(request: Request) -> response.HTTPResponse:
+        """Polled by every open page: new emergencies, urgent conversations and call-back
+        requests since the last poll (`since`, the `now` of the previous answer)."""
+        checked_at = time.time()
+        try:
+            since = float(request.args.get("since") or checked_at)
+        except ValueError:
+            return response.json({"error": "since must be a number"}, status=400)
+        alerts = app.ctx.store.alerts_since(since)
+        if alerts:
+            auth.audit(app.ctx.engine, request.ctx.session.username, "alerts",
+                       detail=",".join(a["kind"] for a in alerts)[:500])
+        # The next poll looks back a little: the Rasa server stores a turn's events after
+        # stamping them. The page tells each conversation once.
+        return response.json({"alerts": alerts, "now": checked_at - ALERT_LOOKBACK_S})
+
     # routes marked unquote=True decode them.
     @app.get("/api/conversations/<conversation_id:str>", unquote=True)
     @staff

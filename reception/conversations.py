@@ -335,6 +335,32 @@ class ConversationStore:
                 + conversation.tags).casefold()
         return list(conversations.values())
 
+    def alerts_since(self, since: float) -> List[Dict[str, Any]]:
+        """Conversations that became an emergency or urgent, or asked for a call back, after
+        `since` (a tracker timestamp): what the open reception page must be told about."""
+        if not self.has_events():
+            return []
+        e = db.events
+        changed = (sa.select(e.c.sender_id).distinct()
+                   .where(e.c.timestamp > since, e.c.type_name == "slot",
+                          e.c.action_name.in_(("triage_level", "callback_status"))))
+        with self.tracker.connect() as connection:
+            senders = [row.sender_id for row in connection.execute(changed)]
+        alerts = []
+        for sender in senders:
+            for conversation in self.summaries(only=sender):
+                if conversation.triage_level in ("emergency", "urgent"):
+                    kind = conversation.triage_level
+                elif conversation.callback_status == "saved":
+                    kind = "callback"
+                else:
+                    continue
+                alerts.append({"id": conversation.id, "kind": kind,
+                               "channel": conversation.channel,
+                               "at": conversation.last_at.isoformat()
+                               if conversation.last_at else None})
+        return sorted(alerts, key=lambda a: LEVEL_RANK.get(a["kind"], 2))
+
     def list(self, filters: Filters) -> List[Conversation]:
         """Matching conversations, emergencies first; the date range is applied in SQL."""
         found = [c for c in self.summaries(started_from=_day_start(filters.date_from),

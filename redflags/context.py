@@ -251,6 +251,8 @@ class ContextCues:
             relative = _relative_told_about_now(doc)
             if relative:
                 proxy, named = True, named | {relative}
+            else:
+                proxy = _only_an_unnamed_person(doc)
         tokens = set(reported)
         if proxy:
             tokens |= {t.i for t in doc if t.norm_ in named or t.norm_ in PRONOUNS}
@@ -282,6 +284,21 @@ def _relative_told_about_now(doc: Doc) -> Optional[str]:
         return None
     return next((norms[i + 1] for i in range(len(norms) - 1)
                  if norms[i] in ("my", "our") and norms[i + 1] in CLOSE_FAMILY), None)
+
+
+# People a pronoun may point to who are not the patient ("my physio said she ...").
+CARERS = {"physio", "physiotherapist", "doctor", "dr", "gp", "chiro", "chiropractor", "nurse",
+          "surgeon", "specialist", "therapist", "osteo", "osteopath", "trainer", "coach",
+          "teacher", "biokineticist", "someone", "somebody", "anyone", "everyone"}
+
+
+def _only_an_unnamed_person(doc: Doc) -> bool:
+    """A message about "she" or "he" that names nobody else and nothing of the writer's own
+    body ("she can't feel when she needs to pee"): the person is the one the writer asks
+    about, the patient, as the spec says their current symptoms count."""
+    norms = [t.norm_ for t in doc]
+    return any(n in PRONOUNS for n in norms) and not _writer_describes_self(norms) and \
+        not any(n in RELATIVE_SET or n in CARERS for n in norms)
 
 
 def clause_bounds(doc: Doc, norms: Sequence[str], span: Span) -> Tuple[int, int]:

@@ -149,6 +149,7 @@ class RedFlagDetector:
                       writing_for: Optional[str] = None) -> None:
         doc = self._doc(text)
         cues = self.cues.cues(doc, writing_for)
+        _in_the_first_person(doc, {start for start, _ in cues.get("PATIENT", [])})
         norms = [token.norm_ for token in doc]
         for span, rule, family in self._best_matches(doc):
             detection = self._judge(doc, norms, span, rule, family, cues, offset)
@@ -264,6 +265,25 @@ UNRESOLVED_BEFORE = {"not", "n't", "never", "still", "hasnt", "hasn't", "isnt", 
                      "havent", "haven't", "wont", "won't", "without"}
 RECURRING = ("coming back", "comes back", "came back", "back again", "comes and goes",
              "on and off", "off and on")
+
+
+# The rules are written as the patient says it ("wet myself", "my legs"); a relative's
+# words about the patient are read the same way ("he wet himself", "her legs").
+FIRST_PERSON_FORMS = {"himself": "myself", "herself": "myself", "his": "my", "him": "me"}
+# "her" before one of these is "me" ("help her", "her and me"), before a noun "my".
+NOT_A_NOUN = {"and", "or", "to", "up", "down", "out", "in", "on", "at", "with", "from", "for",
+              "too", "again", "now", "today", "so", "but", "back"}
+
+
+def _in_the_first_person(doc: Doc, patient: Set[int]) -> None:
+    for i in patient:
+        token = doc[i]
+        if token.norm_ == "her":
+            after = doc[i + 1] if i + 1 < len(doc) else None
+            token.norm_ = "my" if after is not None and after.is_alpha and \
+                after.norm_ not in NOT_A_NOUN else "me"
+        elif token.norm_ in FIRST_PERSON_FORMS:
+            token.norm_ = FIRST_PERSON_FORMS[token.norm_]
 
 
 def _resolved(span: Span, phrases: Iterable[str]) -> bool:

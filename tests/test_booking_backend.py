@@ -23,7 +23,7 @@ from actions.booking import (
     BookingError, BookingNotFound, BookingRequest, CalendarBackend, ClinikoConfigError,
     SlotUnavailable, booking_backend,
 )
-from actions.booking.config import calendar_config, parse_calendar
+from actions.booking.config import calendar_config, parse_calendar, when_reception_calls
 from actions.booking_choice import interpret_choice
 from actions.booking.store import booked_units, booking_moves, bookings
 from actions.practice import practice_details
@@ -497,3 +497,15 @@ def test_the_practice_clock_is_the_real_time_unless_set(monkeypatch):
     assert clock.now() == at(date(2027, 6, 16), "09:15")
     monkeypatch.setenv("PRACTICE_NOW", "2027-06-16T07:15+00:00")
     assert clock.now() == at(date(2027, 6, 16), "09:15") and clock.now().tzinfo == TZ
+
+
+@pytest.mark.parametrize("now, expected", [
+    ("2027-03-01T07:15", "today from 08:00"),
+    ("2027-03-01T16:59", "today before 17:00"),
+    ("2027-03-05T18:30", "tomorrow from 08:00"),  # Friday evening: Saturday's hours
+    ("2027-03-06T12:30", "on Monday 8 March from 08:00"),  # after Saturday's, a closed Sunday
+    ("2027-12-15T17:30", "on Friday 17 December from 08:00"),  # Day of Reconciliation
+])
+def test_a_call_back_is_promised_for_the_practices_next_open_hours(now, expected):
+    moment = datetime.fromisoformat(now).replace(tzinfo=calendar_config().timezone)
+    assert when_reception_calls(moment, calendar_config()) == expected

@@ -209,6 +209,8 @@ def test_urgent_advice_offers_a_call_back_that_reception_can_see(assistant):
     assert "Thandi Mokoena" in reply and "+27821234567" in reply
     reference = assistant.slots(sender)["callback_reference"]
     assert reference.startswith("CB-") and reference in reply
+    # PRACTICE_NOW is a Monday at 08:30; the call never replaces seeing a doctor.
+    assert "today before 17:00" in reply and "Please don't wait for our call" in reply
 
     engine = sa.create_engine(assistant.practice_db_url)
     with engine.connect() as connection:
@@ -248,11 +250,27 @@ def test_a_yes_to_the_emergency_check_makes_urgent_advice_an_emergency(assistant
     assert assistant.slots(other)["triage_level"] == "emergency"
 
 
+def test_the_instruction_comes_first_and_speaks_to_someone_writing_for_the_patient(assistant):
+    sender = assistant.new_sender()
+    [first, *_] = assistant.say(sender, "hi my back is killing me and I peed myself this morning")
+    assert first["text"].startswith("Please go to your nearest hospital emergency unit now")
+    assert "10177" in first["text"] and "drive yourself" in first["text"]
+
+    relative = assistant.new_sender()
+    assistant.texts(relative, "Hi, I'm writing for my dad, he's 70")
+    assistant.texts(relative, "his lower back has been bad for two weeks")
+    [first, *_] = assistant.say(
+        relative, "this morning he told me he can't pee properly and his legs feel weak")
+    assert first["text"].startswith("Please take him to your nearest hospital emergency unit")
+    assert "10177" in first["text"] and "He should not drive himself" in first["text"]
+    assert assistant.slots(relative)["triage_level"] == "emergency"
+
+
 def test_a_sign_of_the_combination_answers_the_check_for_a_relative(assistant):
     sender = assistant.new_sender()
     assistant.texts(sender, "I'm writing for my mom, she has a high temperature and a sore back")
     reply = assistant.texts(sender, "she had an operation on her spine two weeks ago")
-    assert "please get emergency help first" in reply
+    assert "Please take her to your nearest hospital emergency unit now" in reply
     slots = assistant.slots(sender)
     assert slots["triage_level"] == "emergency"
     assert evidence_of_the_check(slots, "infection")[0]["status"] == "present"
@@ -270,11 +288,28 @@ def test_the_emergency_check_is_asked_once_and_a_no_is_kept_for_the_clinician(as
     assert [e["status"] for e in evidence_of_the_check(slots, "cancer")] == ["denied_combination"]
 
 
-def test_a_message_that_does_not_answer_the_check_leaves_it_recorded_unanswered(assistant):
+def test_a_question_instead_of_an_answer_to_the_check_is_answered_and_the_check_asked_again(
+        assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my lower back is sore and I've had a fever since Sunday")
+    reply = assistant.texts(sender, "does dry needling hurt?")
+    assert "needle" in reply and "One more question" in reply and "immune system" in reply
+    assert assistant.slots(sender)["awaiting_emergency_check"] is True
+    reply = assistant.texts(sender, "yes, I'm on chemo")
+    assert EMERGENCY_ADVICE in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] == "emergency"
+    assert [e["status"] for e in evidence_of_the_check(slots, "infection")] == ["present"]
+
+
+def test_two_replies_that_do_not_answer_the_check_leave_it_recorded_unanswered(assistant):
     sender = assistant.new_sender()
     assistant.texts(sender, "my lower back is sore and I've had a fever since Sunday")
     reply = assistant.texts(sender, "can I book for Thursday?")
-    assert "doctor" in reply
+    assert "doctor" in reply and "immune system" in reply  # asked once more
+    assert assistant.slots(sender)["awaiting_emergency_check"] is True
+    reply = assistant.texts(sender, "I'd really rather just book an appointment")
+    assert "immune system" not in reply and "call you back" in reply  # never a third time
     slots = assistant.slots(sender)
     assert not slots["awaiting_emergency_check"] and slots["triage_level"] == "urgent"
     assert [e["status"] for e in evidence_of_the_check(slots, "infection")] == ["unanswered"]

@@ -531,6 +531,11 @@ def test_a_place_on_the_back_without_my(text, expected):
     "it kicks in about twenty minutes into a walk",   # it starts N into a run
     "can't sit for more than twenty minutes",
     "overdoing it in the garden",
+    "lunges are the absolute worst",                  # a condition and an effect, any order
+    "the couch leaves my neck so stiff",
+    "work stress makes my neck tense",
+    "hoovering the house has me in tears",
+    "a heating pad at night does wonders, it's less tight in the morning",
 ])
 def test_what_eases_or_worsens_by_structure(text):
     assert parsing.parse_eases_worsens(text)
@@ -547,6 +552,8 @@ def test_what_eases_or_worsens_by_structure(text):
     "i hurt my back lifting a box",
     "my back is sore as hell",
     "not sure, you'd have to ask her",
+    "i bent down to tie my shoe and got a sharp pain",  # how it began, not what changes it
+    "it started after i sat in the car for six hours",
 ])
 def test_time_course_and_requests_are_not_what_eases_or_worsens(text):
     assert parsing.parse_eases_worsens(text) is None

@@ -151,6 +151,23 @@ def test_replies_that_did_not_reach_the_patient_are_shown_emergencies_first(site
     assert f'/conversations/{quote(site.ids["emergency"], safe="")}' in page
 
 
+def test_alerts_tell_an_open_page_of_escalations_since_it_last_asked(site):
+    ids, now = site.ids, time.time()
+    first = site.staff.get("/api/alerts").json()
+    assert first["alerts"] == [] and first["now"] < now  # the next poll looks back a little
+
+    def alerted(since):
+        response = site.staff.get("/api/alerts", params={"since": since})
+        assert response.status_code == 200, response.text
+        return [(a["id"], a["kind"]) for a in response.json()["alerts"]]
+    # The sample's emergency (with its call back) began an hour ago, the urgent one 10 min ago.
+    assert alerted(now - 4000) == [(ids["emergency"], "emergency"), (ids["script"], "urgent")]
+    assert alerted(now - 1000) == [(ids["script"], "urgent")]
+    assert alerted(now) == []
+    assert site.staff.get("/api/alerts", params={"since": "soon"}).status_code == 400
+    assert requests.get(site.server.url + "/api/alerts", timeout=10).status_code == 401
+
+
 def test_filters_and_search(site):
     ids = site.ids
     assert set(listed(site, red_flags="1")) == {ids["emergency"], ids["script"]}

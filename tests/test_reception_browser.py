@@ -149,3 +149,28 @@ def test_an_exported_conversation_passes_as_a_rasa_test_story(held, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     failed = (tmp_path / "results" / "failed_test_stories.yml").read_text()
     assert "None of the test stories failed" in failed
+
+
+def test_a_new_emergency_reaches_the_open_reception_page_without_a_reload(held, page,
+                                                                         assistant):
+    server, _, _ = held
+    page.goto(server.url + "/")
+    if "/login" in page.url:
+        page.fill("input[name=username]", "hein")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button:text('Log in')")
+    expect(page.locator("#status")).to_contain_text("conversation")
+    sender = assistant.new_sender()
+    assistant.say(sender, RED_FLAG_MESSAGE)  # answered, and stored, before it returns
+    alert = page.locator(f"#alerts a[href='/conversations/{sender}']")
+    expect(alert).to_be_visible(timeout=5000)
+    expect(alert).to_contain_text("Emergency on rest")
+    expect(page.locator(f"#conversations a[href='/conversations/{sender}']")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "reception_live_alert.png"))
+    # A routine conversation raises nothing.
+    routine = assistant.new_sender()
+    assistant.say(routine, "my neck is a bit stiff")
+    page.wait_for_timeout(4500)  # a poll later
+    page.click("button:text('Show')")
+    expect(page.locator(f"#conversations a[href='/conversations/{routine}']")).to_be_visible()
+    expect(page.locator(f"#alerts a[href='/conversations/{routine}']")).to_have_count(0)

@@ -48,6 +48,29 @@ def test_a_message_about_a_relatives_symptoms_now_is_about_the_patient(text, fla
     assert flag in detect(text).flags
 
 
+@pytest.mark.parametrize("text, flag, level", [
+    ("she can't control her bladder since yesterday and her back is agony",
+     "cauda_equina", "emergency"),
+    ("hi, she's been wetting herself and her back is killing her", "cauda_equina", "emergency"),
+    ("he says his legs are going weak and he wet himself", "cauda_equina", "emergency"),
+    ("she had a bad fall down the stairs yesterday and her back is agony",
+     "trauma_fracture", "emergency"),
+])
+def test_a_patient_introduced_only_as_she_or_he_is_the_patient(text, flag, level):
+    """Nobody else is named and the writer says nothing of their own body: the person is the
+    one the writer asks about, and their words about "her bladder" read as "my bladder"."""
+    result = detect(text)
+    assert flag in result.flags and result.level == level, result
+
+
+@pytest.mark.parametrize("text", [
+    "she had cancer years ago, my back hurts",
+    "my physio said she thinks it's a disc, she had one patient who lost bladder control",
+])
+def test_she_is_someone_else_when_the_writer_describes_their_own_pain_or_names_her(text):
+    assert detect(text).flags == []
+
+
 @pytest.mark.parametrize("text", [
     "my mum had cancer",
     "My brother hurt his back at rugby today, but it's my neck I'm asking about, it's sore",

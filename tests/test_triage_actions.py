@@ -323,7 +323,7 @@ def test_an_urgent_flag_with_an_emergency_combination_gets_its_check_once():
 @pytest.mark.parametrize("text, intent, status, level", [
     ("yes I'm on chemo", "red_flag", "present", "emergency"),
     ("had a back op in March", "inform", "present", "emergency"),
-    ("can I book for Thursday?", "request_booking", "unanswered", "urgent"),
+    ("can someone call me", "request_human", "unanswered", "urgent"),
 ])
 def test_a_typed_reply_to_the_check_is_read_for_its_answer(text, intent, status, level):
     slots = urgent_fever_awaiting_its_check()
@@ -331,6 +331,18 @@ def test_a_typed_reply_to_the_check_is_read_for_its_answer(text, intent, status,
     assert updates["awaiting_emergency_check"] is False
     [entry] = [e for e in updates["red_flag_evidence"] if e["rule"] == "emergency_check:infection"]
     assert entry["status"] == status and {**slots, **updates}["triage_level"] == level
+
+
+def test_a_reply_that_does_not_answer_the_check_gets_it_once_more_then_leaves_it():
+    slots = urgent_fever_awaiting_its_check()
+    first = extract_updates("can I book for Thursday?", "request_booking", [], slots, None)
+    assert first["emergency_check_asked_again"] is True
+    assert "awaiting_emergency_check" not in first and "red_flag_evidence" not in first
+    slots.update(first)
+    second = extract_updates("my back is still sore", "inform", [], slots, None)
+    assert second["awaiting_emergency_check"] is False
+    [entry] = [e for e in second["red_flag_evidence"] if e["rule"] == "emergency_check:infection"]
+    assert entry["status"] == "unanswered"
 
 
 def test_a_yes_button_to_the_check_is_left_to_the_rules():
@@ -379,3 +391,20 @@ def test_a_question_at_a_safety_question_is_not_taken_for_its_answer():
     assert extract_updates("no idea, what do you mean by leaking?", "faq", [],
                            {"requested_slot": "check_bladder_bowel"}, "triage_form", TODAY,
                            confidence=0.95) == {}
+
+
+def test_no_two_conditional_variants_of_a_response_can_match_at_once():
+    """Rasa picks at random among the variants whose conditions all hold, so two variants
+    that can hold together (no slot asked for different values) would make a reply chance."""
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    ambiguous = []
+    for name, variants in domain.responses.items():
+        conditional = [v for v in variants if v.get("condition")]
+        for i, first in enumerate(conditional):
+            for second in conditional[i + 1:]:
+                a = {c["name"]: c["value"] for c in first["condition"]}
+                b = {c["name"]: c["value"] for c in second["condition"]}
+                if first.get("channel") == second.get("channel") and not any(
+                        slot in b and b[slot] != value for slot, value in a.items()):
+                    ambiguous.append((name, a, b))
+    assert ambiguous == []

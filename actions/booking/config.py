@@ -160,3 +160,23 @@ def calendar_config(details: Optional[Dict[str, Any]] = None) -> CalendarConfig:
     """The calendar from practice.yml (or from `details`, the parsed file, in tests)."""
     details = practice_details() if details is None else details
     return parse_calendar(details.get("calendar") or {})
+
+
+def when_reception_calls(now: datetime, config: CalendarConfig) -> str:
+    """When a call can be expected, in words ("today before 17:00", "on Monday 7 December
+    from 08:00"): the practice's next open hours, public holidays excepted."""
+    for days_ahead in range(15):
+        day = now.date() + timedelta(days=days_ahead)
+        window = config.opening_hours.get(day.weekday())
+        if window is None or day in config.public_holidays:
+            continue
+        opens, closes = window
+        if days_ahead == 0:
+            if now.time() < opens:
+                return f"today from {opens:%H:%M}"
+            if now.time() < closes:
+                return f"today before {closes:%H:%M}"
+            continue
+        named = "tomorrow" if days_ahead == 1 else f"on {day:%A} {day.day} {day:%B}"
+        return f"{named} from {opens:%H:%M}"
+    return "during working hours"

@@ -64,5 +64,6 @@
     history.replaceState(null, "", "/?" + new URLSearchParams(new FormData(form)).toString());
     load();
   });
+  document.addEventListener("reception:alert", load);
   load();
 })();
