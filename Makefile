@@ -11,7 +11,7 @@ MODEL := models/triage.tar.gz
 # the trained NLU components in serving/ are code the model is built with.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
 	$(wildcard redflags/*.py redflags/corpus/*.yml tests/data/*.yml) \
-	serving/word_slips.py serving/unknown_words.py serving/vocabulary.py
+	serving/word_slips.py serving/unknown_words.py serving/intent_repairs.py serving/vocabulary.py
 
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
@@ -118,10 +118,12 @@ eval: $(MODEL) ## Intent accuracy and F1 on the held-out messages in tests/nlu_h
 	$(RASA) test nlu --nlu tests/nlu_heldout.yml --model $(MODEL) --out results/nlu
 	$(PY) -m scripts.nlu_report results/nlu/intent_report.json
 
-eval-conversations: $(MODEL) ## Whole scripted conversations (frozen, from patient accounts): outcomes and facts
+eval-conversations: $(MODEL) ## Whole scripted conversations (three frozen sets, from patient accounts): outcomes and facts
 	$(PY) -m scripts.eval_conversations $(or $(SCRIPTS),tests/holdout/triage_scripts_frozen.yml)
 	$(PY) -m scripts.eval_conversations tests/holdout/triage_scripts_frozen_2.yml \
 	  --report results/eval_conversations_2.txt
+	$(PY) -m scripts.eval_conversations tests/holdout/triage_scripts_frozen_3.yml \
+	  --report results/eval_conversations_3.txt
 
 eval-facts: $(INSTALLED) ## Triage facts read from single patient messages (two dev sets, then two frozen ones)
 	PRACTICE_NOW=$(or $(PRACTICE_NOW),2027-03-01T08:30) $(PY) -m scripts.eval_facts \
@@ -135,7 +137,7 @@ eval-questions: $(MODEL) ## Patients' questions: right answers, wrong answers, h
 # Extra labelled sets: make eval-safety SAFETY_SETS="path/a.yml path/b.yml". The frozen sets
 # are read only here, when they exist: never trained or tuned on.
 FROZEN_SAFETY_SETS := tests/holdout/red_flag_frozen.yml tests/holdout/red_flag_frozen_2.yml \
-  tests/holdout/red_flag_frozen_3.yml
+  tests/holdout/red_flag_frozen_3.yml tests/holdout/red_flag_frozen_4.yml
 SAFETY_SETS ?=
 eval-safety: $(INSTALLED) ## Red-flag recall per family and level, false alarms, misses, ms/message
 	$(PY) -m redflags.evaluate tests/data/red_flag_eval.yml tests/data/red_flag_holdout.yml \

@@ -23,8 +23,8 @@ from actions.booking import (BackendUnavailable, BookingError, BookingNotFound,
 from actions.booking_choice import (find_reference, interpret_choice, manage_choice,
                                     slot_label)
 from actions.clock import now, today
-from actions.callbacks import (name_answer, normalise_phone, phone_answer, plainly_a_name,
-                               save_callback)
+from actions.callbacks import (clean_name, name_answer, normalise_phone, phone_answer,
+                               plainly_a_name, save_callback)
 from actions.parsing import asks_to_book, parse_yes_no
 from actions.history import slots_set_since_user_message
 from actions.misses import unclear_reply
@@ -48,6 +48,7 @@ PRESCREEN_LABELS = {
 INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "dont_know": "not sure",
                   "refuse_answer": "prefer not to say"}
 NO_EMAIL = "none"
+NAME_NOT_GIVEN = "(name not given)"
 NO_EMAIL_WORDS = re.compile(r"^\W*(?:no|nope|nah|skip|none|no email|no thanks|not now|"
                             r"no email thanks|don'?t have (?:one|email)|rather not)\b", re.I)
 BOOKING_STATE_QUESTION = re.compile(
@@ -358,6 +359,12 @@ class ValidateBookingForm(BookingFormRules, FormValidationAction):
 
     def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        name = clean_name(value if isinstance(value, str) else "")
+        if name is None and times_asked(tracker, "callback_name", "booking_form",
+                                        since="action_start_booking") >= 2:
+            # Asked twice already: the booking goes on, and reception asks the name.
+            dispatcher.utter_message(response="utter_name_left_out")
+            return {"callback_name": NAME_NOT_GIVEN}
         return {"callback_name": name_answer(value, dispatcher)}
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher,
@@ -445,9 +452,9 @@ class ActionConfirmBooking(Action):
             booking = booking_backend().book(request)
         except SlotUnavailable:
             dispatcher.utter_message(response="utter_booking_slot_taken")
+            # The day or time asked for stays the search: what is still free near it.
             return clear(tracker, ["booking_slot", "booking_slot_label", "booking_confirmed",
-                                   "booking_search", "offered_booking_slots"]) + [
-                FollowupAction("booking_form")]
+                                   "offered_booking_slots"]) + [FollowupAction("booking_form")]
         except BookingError:
             logger.exception("booking backend failed; storing a call-back request instead")
             return self._hand_to_reception(dispatcher, tracker, slots, "booking: backend down")
@@ -574,7 +581,7 @@ class ActionManageBooking(Action):
         except SlotUnavailable:
             dispatcher.utter_message(response="utter_booking_slot_taken")
             return clear(tracker, ["booking_slot", "booking_slot_label", "manage_confirmed",
-                                   "booking_search", "offered_booking_slots"]) + [
+                                   "offered_booking_slots"]) + [
                 FollowupAction("manage_booking_form")]
         except BookingError:
             logger.exception("booking backend failed while changing %s", reference)

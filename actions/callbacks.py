@@ -87,7 +87,10 @@ NAME_LEAD_IN = re.compile(
 
 # Words that answer a question rather than give a name ("no thanks", "ok sure").
 NOT_NAMES = {"no", "nope", "yes", "ja", "ok", "okay", "thanks", "thank", "sure", "skip",
-             "nah", "not", "later", "bye", "what", "why", "hello", "hi"}
+             "nah", "not", "later", "bye", "what", "why", "hello", "hi",
+             # chat fillers typed while thinking ("lol" was booked as the patient's name)
+             "lol", "haha", "hahaha", "hehe", "hmm", "hmmm", "huh", "um", "umm", "uh", "eh",
+             "ugh", "oops", "brb", "idk", "omg", "wait", "sorry", "k", "kk"}
 
 
 def clean_name(text: Text) -> Optional[Text]:

@@ -65,5 +65,10 @@ class ActionNextStep(Action):
             return [FollowupAction(question)]
         if tracker.get_slot("triage_level") == "routine":
             return [FollowupAction("utter_offer_booking")]
-        dispatcher.utter_message(response="utter_what_can_you_do")
-        return []
+        if tracker.active_loop.get("name"):
+            dispatcher.utter_message(response="utter_what_can_you_do")
+            return []
+        # The questions come next, so they start: a patient who asked "so what now?" three
+        # times had heard what the assistant can do three times and nothing more.
+        dispatcher.utter_message(response="utter_next_step_start_questions")
+        return [FollowupAction("triage_form")]

@@ -18,6 +18,7 @@ few words before a mention, within its clause, cancels it. That is what lets
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import html
@@ -99,7 +100,7 @@ def _speller() -> SpellingFixer:
     the English words they stem ("gradual" -> "gradually"), so a word added to a table is
     understood misspelt too ("graadually", "sread"). A real English word is never "fixed"
     ("leaning" is not "cleaning")."""
-    stems = set(CHAT_SPELLINGS.values()) | set(_NUMBER_WORDS) | _FILLER
+    stems = set(CHAT_SPELLINGS.values()) | set(_NUMBER_WORDS) | _FILLER | _CALENDAR_WORDS
     for value in globals().values():
         if isinstance(value, re.Pattern):
             stems.update(re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", value.pattern)))
@@ -107,6 +108,11 @@ def _speller() -> SpellingFixer:
     stemmed = {word for word in english if any(
         word[:k] in stems for k in range(max(_MIN_STEM, len(word) - _MAX_SUFFIX), len(word)))}
     return SpellingFixer(stems | stemmed, english)
+
+
+# Days and months, read by dateparser here and in the booking chat ("mnoday morning").
+_CALENDAR_WORDS = {name.lower() for name in calendar.day_name} | {
+    name.lower() for name in calendar.month_name if name} | {"morning", "afternoon", "evening"}
 
 
 # --------------------------------------------------------------------------
@@ -412,6 +418,8 @@ _ONSET_CUES = _table({
         "(?:got|felt|had) (?:a|this|that|such a) (?:[a-z]+ ){0,3}?"
         "(?:pain|twinge|jolt|shock|pull|tear)",
         "felt (?:it|something) (?:go|give|pull|tear)", "pulled (?:something|a muscle)",
+        "felt {my} (?:\\w+ )?(?:back|neck) (?:go|give|pull|tear|snap|pop)", "bolt of",
+        "collapsed",
         "woke up", "instantly", "immediately", "straight away", "at once", "in one go",
         "locked", "gave way", "jarred", "tweaked", "twisted", "put {my} back out",
     ),
@@ -420,7 +428,11 @@ _ONSET_CUES = _table({
         "little by little", "(?:built|building|build) up", "worse and worse", "progressively",
         "over (?:the )?(?:past |last )?(?:few |couple of |\\d+ )?(?:days|weeks|months)",
         "no (?:specific |particular )?(?:incident|injury|reason)",
-        "nothing specific", "didn't do anything",
+        "nothing specific", "didn't do anything", "on and off",
+        "over the years",
+        # a posture kept too long: "scrunched at the computer", "hunched over my phone"
+        "(?:(?:hunch|slouch|scrunch)(?:ed|ing)|bent) (?:over|at) (?:{my} )?(?:\\w+ )?(?:desk|computer|"
+        "laptop|pc|phone|screen)",
     ),
 })
 # When no onset word says how, a pinned moment still says it was sudden: "it happened on
@@ -432,7 +444,7 @@ _ONSET_MOMENT = re.compile(
 # "feels like it needs to be popped" wishes for an event, it does not report one.
 _WISHED = re.compile(
     r"\b(?:needs?|wants?|like|trying|tried) (?:to )?(?:be )?(?:an? )?(?:good |little |proper )?$")
-_ACTIVITY_LEAD = re.compile(r"\b(?:when|while|whilst|during|after) ")
+_ACTIVITY_LEAD = re.compile(r"\b(?:when|(?<!a )while|whilst|during|after) ")  # not "for a while"
 _ACTIVITY_VERB = re.compile(
     r"\b(?:lifting|picking|bending|carrying|twisting|reaching|playing|deadlifting|squatting|"
     r"pushing|pulling|moving|gardening|digging|shovelling|sneezing|coughing|"
@@ -849,6 +861,9 @@ _TRAINING_CUES = _table({
         "build(?:ing)? up (?:my|the)", "built up (?:my|the)",
         "(?<!the )(?<!a )start(?:ed|ing|s)?", "began", "begun", "(?:took|taken|taking|take) up",
         "joined", "signed up", "training for", "preparing for", "back into", "returned to",
+        "back to (?:full |proper |normal )?(?:training|running|the gym|gym|lifting|racing)",
+        "(?:longest|furthest|fastest|biggest|heaviest) (?:\\w+ )?(?:run|ride|swim|session|"
+        "lift|week|race|hike) (?:yet|ever)",
         "back on (?=(?:the |my )?(?:\\w+ )?(?:bike|road|court|field|pitch|mat|trails?|track|"
         "water|wall|programme|program|plan|routine|training))",
         "start of (?:the |my )?(?:\\w+ )?season", "week \\d+ of",
@@ -863,7 +878,8 @@ _TRAINING_CUES = _table({
         "(?:taking|took|taken|take) (?:a break|(?:a |some )?(?:few )?(?:\\w+ )?(?:time|days?|"
         "weeks?|months?) off)", "break from", "rest(?:ed|ing)", "paused", "backed off",
         "eased off", "deload\\w*", "neglect\\w*", "skip(?:ped|ping)", "slack(?:ed|ing) off",
-        "(?:scaled|dialled|dialed|toned) (?:back|down)", "lighter",
+        "(?:scaled|dialled|dialed|toned) (?:back|down)", "lighter", "lightened",
+        "(?:has |have |it's |its )?dropped",
         "(?:only|just) (?:light|easy|gentle|short)", "now (?:i )?(?:can )?only",
         "the only thing i can do",
         "(?:can't|couldn't|cannot|unable to) (?:train|run|play|exercise|go)",
@@ -898,7 +914,8 @@ _NOT_NOW = re.compile(
     r"going|gone|the|any|much|my|go|play|playing|had|a|being|for|on|at))* $")
 # Strongest signal first: a rise in load is what the triage cares about most.
 _TRAINING_PRIORITY = ("increased", "decreased", "not_training", "unchanged")
-_FROM_TO = re.compile(r"\bfrom (?P<a>[a-z0-9.]+) to (?P<b>[a-z0-9.]+)\b")
+_FROM_TO = re.compile(r"\bfrom (?:about |around |roughly |almost |maybe )?(?P<a>[a-z0-9.]+)"
+                      r"(?: \w+)? to (?:about |around |roughly |almost |maybe )?(?P<b>[a-z0-9.]+)\b")
 
 
 def _nearest_sport(sports: list[_Mention], start: int, end: int) -> str | None:
@@ -1178,7 +1195,7 @@ def parse_eases_worsens(text: str) -> str | None:
 
 # A typed yes or no, in lay and South African forms, to a yes/no question.
 _YES = re.compile(
-    r"^\W*(?:yes|yeah|yea|ya|yep|yup|ja|jaa|jy|yebo|ewe|sure|definitely|correct|"
+    r"^\W*(?:yes|yeah|yea|ya|yep|yup|ja|jaa|jy|yebo|ewe|sure|definitely|correct|uh-? ?huh|mhm|"
     r"that'?s right|it is|it does|i have|i do|i think so|afraid so|sadly yes|true)\b")
 # "No idea" and "I don't know" are not a no.
 _NO = re.compile(
@@ -1188,12 +1205,17 @@ _NO = re.compile(
     r"|\b(?:goes away when|only when i sit|not new|had (?:it|that) for years)\b")
 
 
+_LEADING_INTERJECTIONS = re.compile(
+    r"^(?:\W*(?:%s)\b)+" % "|".join(sorted(_INTERJECTIONS - {"ja", "ok", "okay", "uh"})))
+
+
 @_never_raise
 def parse_yes_no(text: str) -> bool | None:
     """True for a typed yes, False for a typed no, None when the text says neither."""
     t = normalise(text)
     if t in ("/affirm", "/deny"):
         return t == "/affirm"
+    t = _LEADING_INTERJECTIONS.sub("", t)  # "ag ja please", "shame no"
     yes, no = bool(_YES.search(t)), bool(_NO.search(t))
     return None if yes == no else yes
 

@@ -12,6 +12,7 @@ book is asked only the safety questions still open (`booking_requested`).
 """
 
 import datetime
+import re
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
@@ -52,8 +53,8 @@ NOT_ANSWERS = {
 }
 # Intents whose text may volunteer triage details unasked.
 MAY_VOLUNTEER = {
-    "report_back_pain", "inform", "correct_info", "nlu_fallback", "affirm", "deny",
-    "red_flag", "red_flag_unsure",
+    "report_back_pain", "for_someone_else", "inform", "correct_info", "nlu_fallback",
+    "affirm", "deny", "red_flag", "red_flag_unsure",
 }
 # A red flag can come inside an answer ("it goes down both legs"): the answer is kept,
 # and the form still steps aside so the red-flag rules speak first.
@@ -89,6 +90,7 @@ ANSWER_READ_FIRST = NOT_ANSWERS - {"request_booking", "request_human", "start_ov
 # Below this confidence a "question" may really be an answer the classifier misread
 # ("I don't exercise" as an FAQ); the parsers then get the first word.
 DIGRESSION_CONFIDENCE = 0.8
+GUESSED_YES_NO_WORDS = 3
 MAX_FREE_TEXT = 300
 
 
@@ -124,10 +126,16 @@ def _parsed(slot: Text, text: Text, answering: bool, today: datetime.date) -> Di
 def _answer_to_requested(requested: Text, text: Text, intent: Text,
                          today: datetime.date) -> Dict[Text, Any]:
     if requested in CHECKLIST_FLAGS:
-        if intent in ("affirm", "deny"):
-            return {requested: intent == "affirm"}
         typed = None if intent in SKIP_INTENTS else _typed_yes_no(text)
-        return {} if typed is None else {requested: typed}
+        if typed is not None:
+            return {requested: typed}
+        # A yes or no is said, not guessed: the classifier called "hang on" and "huh" a yes,
+        # and that was emergency advice. Its reading counts for a button, or for a message
+        # long enough to carry more than a guess.
+        if intent in ("affirm", "deny") and (text.startswith("/") or
+                                             len(text.split()) > GUESSED_YES_NO_WORDS):
+            return {requested: intent == "affirm"}
+        return {}
     if requested == "eases_worsens":
         if intent in REPLY_INTENTS or not parsing.is_real_answer(text):
             return {}
@@ -136,6 +144,34 @@ def _answer_to_requested(requested: Text, text: Text, intent: Text,
             return {}  # "it's 4 weeks, not 2": an answer to another question
         return {"eases_worsens": parsing.normalise(text)[:MAX_FREE_TEXT]}
     return _parsed(requested, text, answering=True, today=today)
+
+
+_NOT_THE_OLD_NUMBER = re.compile(r"\bnot (?:a |an )?(\d+(?:\.\d+)?)(?:/10)?((?: ?\w+)?)")
+NUMBER_SLOTS = ("severity", "desk_hours", "duration_weeks")
+
+
+def _correction_of_an_earlier_number(text: Text, slots: Dict[Text, Any],
+                                     today: datetime.date) -> Dict[Text, Any]:
+    """"Actually more like a 2, not 4" said at a later question: the answer that was 4 is
+    now 2. The number after "not" names which earlier answer is corrected."""
+    if not parsing.is_correction(text):
+        return {}
+    said = parsing.normalise(text)
+    found = _NOT_THE_OLD_NUMBER.search(said)
+    if found is None:
+        return {}
+    new_text = said[:found.start()] + said[found.end():]
+    for slot in NUMBER_SLOTS:
+        held = slots.get(slot)
+        if held is None:
+            continue
+        old = _parsed(slot, found.group(0)[4:], answering=True, today=today).get(slot)
+        if old is None or abs(float(old) - float(held)) > 0.01:
+            continue
+        new = _parsed(slot, new_text, answering=True, today=today)
+        if new.get(slot) is not None and new[slot] != held:
+            return new
+    return {}
 
 
 def _about_the_patient(text: Text, slots: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -228,6 +264,10 @@ def extract_updates(text: Text, intent: Text, entities: List[Dict[Text, Any]],
     requested = slots.get("requested_slot") if active_loop == FORM else None
     if requested == ASK_AGAIN_SLOT:
         requested = None  # its answer is the clarifying question's, read above
+    earlier = _correction_of_an_earlier_number(text, slots, today)
+    if earlier:
+        updates.update(earlier)
+        requested = None  # the message corrects that answer; it does not answer this one
     if requested and (not is_digression(intent, confidence) or _answers_despite_intent(
             requested, text, intent, today)):
         if intent == "refuse_answer" and requested in CHECKLIST_FLAGS:
@@ -415,7 +455,8 @@ class ValidateTriageForm(FormValidationAction):
             dispatcher.utter_message(response="utter_booking_questions_first")
         if not answering_a_message(tracker):
             return events  # back from a digression: nothing new to acknowledge
-        if "corrected_slots" in set_this_turn and tracker.get_slot("corrected_slots"):
+        corrected = "corrected_slots" in set_this_turn and tracker.get_slot("corrected_slots")
+        if corrected:
             dispatcher.utter_message(response="utter_noted_correction")
         if "skipped_questions" in set_this_turn and requested in (
                 tracker.get_slot("skipped_questions") or []):
@@ -433,7 +474,7 @@ class ValidateTriageForm(FormValidationAction):
             # Answered or left, it counts as a reply, so Rasa keeps the form going.
             events.append(SlotSet("awaiting_red_flag_answer",
                                   tracker.get_slot("awaiting_red_flag_answer")))
-        elif requested and not answered and not left and not skipped_now:
+        elif requested and not answered and not left and not skipped_now and not corrected:
             if set_this_turn & set(TRIAGE_SLOTS):
                 # An answer to another question: kept, and the open one asked again.
                 dispatcher.utter_message(response="utter_noted_other_answer")

@@ -55,6 +55,8 @@ def test_a_day_with_two_offered_times_asks_for_that_day():
     ("on the 3rd", dt.date(2026, 12, 3)),
     ("3 December", dt.date(2026, 12, 3)),
     ("Monday next week", dt.date(2026, 11, 30)),
+    ("mnoday morning", dt.date(2026, 11, 30)),      # slips in a day's name
+    ("tuesady pls", dt.date(2026, 12, 1)),
 ])
 def test_another_day_asks_for_that_days_times(text, day):
     choice = interpret_choice(text, OFFERED, TODAY)

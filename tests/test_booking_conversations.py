@@ -138,6 +138,15 @@ def test_routine_triage_ends_in_a_confirmed_booking_with_the_summary(assistant):
     assert details["prescreen_blood_thinners"] == "no"
 
 
+def open_wednesday_in_two_weeks():
+    """A Wednesday the practice is open: not a public holiday (16 December is one)."""
+    holidays = calendar_config().public_holidays
+    day = clock.today() + dt.timedelta(days=14)
+    while day.weekday() != 2 or day in holidays:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def test_other_times_and_a_different_day(assistant):
     sender = assistant.new_sender()
     first = start_booking(assistant, sender)
@@ -147,11 +156,7 @@ def test_other_times_and_a_different_day(assistant):
     assert not set(first_ids) & set(later_ids)
 
     assert "Which day" in assistant.texts(sender, "a different day")
-    holidays = calendar_config().public_holidays
-    in_two_weeks = clock.today() + dt.timedelta(days=14)
-    # A Wednesday the practice is open: not a public holiday (16 December is one).
-    while in_two_weeks.weekday() != 2 or in_two_weeks in holidays:
-        in_two_weeks += dt.timedelta(days=1)
+    in_two_weeks = open_wednesday_in_two_weeks()
     messages = assistant.say(sender, f"{in_two_weeks.day} {in_two_weeks:%B}")
     that_day = offered(messages)
     assert that_day and all(f"{in_two_weeks.day} {in_two_weeks:%b}" in title
@@ -181,6 +186,16 @@ def test_a_bad_phone_number_is_asked_again(assistant):
     assert assistant.slots(sender)["callback_phone"] is None
     assert "email" in assistant.texts(sender, "+27 82 555 0123")
     assert assistant.slots(sender)["callback_phone"] == "+27825550123"
+
+
+def test_no_name_after_two_asks_books_without_it_for_reception_to_ask(assistant):
+    sender = assistant.new_sender()
+    times = start_booking(assistant, sender)
+    choose(assistant, sender, times[0][1])
+    assert "didn't catch a name" in assistant.texts(sender, "lol")
+    reply = assistant.texts(sender, "hmm")
+    assert "without a name for now" in reply and "cell number" in reply
+    assert assistant.slots(sender)["callback_name"] == "(name not given)"
 
 
 def test_typed_answers_to_the_name_and_the_needling_questions_keep_the_booking(assistant):
@@ -227,6 +242,23 @@ def test_a_time_taken_meanwhile_is_offered_again(assistant, calendar):
     choose(assistant, sender, new_times[0][1])
     assert "You're booked" in assistant.texts(sender, "/affirm")
     assert assistant.slots(sender)["booking_status"] == "confirmed"
+
+
+def test_a_time_taken_meanwhile_is_replaced_by_one_on_the_day_asked_for(assistant, calendar):
+    sender = assistant.new_sender()
+    start_booking(assistant, sender)
+    assert "Which day" in assistant.texts(sender, "a different day")
+    day = open_wednesday_in_two_weeks()
+    that_day = offered(assistant.say(sender, f"{day.day} {day:%B}"))
+    choose(assistant, sender, that_day[0][1])
+    give_details(assistant, sender)
+    calendar.book(that_day[0][1], "Someone Else", "+27831112222")
+
+    messages = assistant.say(sender, "/affirm")
+    assert "someone has just taken that time" in messages[0]["text"]
+    again = offered(messages)
+    assert again and that_day[0][1] not in [i for _, i in again]
+    assert all(f"{day.day} {day:%b}" in title for title, _ in again), again
 
 
 def test_saying_no_at_the_check_books_nothing(assistant):

@@ -575,3 +575,57 @@ def test_replies_no_rule_expects_are_not_met_with_the_same_sorry_again_and_again
     texts = [reply[-1]["text"] for reply in replies]
     assert len(set(texts)) > 1, texts
     assert any(reply[-1].get("buttons") for reply in replies)  # ways on: book, a call-back...
+
+
+def test_no_with_thanks_answers_the_opening_safety_question(assistant):
+    sender = assistant.new_sender()
+    first = assistant.texts(sender, "between my shoulder blades, into my left arm, bit by bit, "
+                                    "no specific injury")
+    assert "chest pain" in first
+    reply = assistant.texts(sender, "no thank god")
+    assert "glad to help" not in reply and "How long have you had it?" in reply
+    slots = assistant.slots(sender)
+    assert slots["awaiting_red_flag_answer"] is False and slots["triage_level"] is None
+
+
+def test_a_puzzled_huh_at_a_safety_question_is_not_a_yes(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "my lower back is sore")
+    assert "bladder" in assistant.texts(sender, "can i just book?")
+    reply = assistant.texts(sender, "huh")
+    assert "This safety question matters" in reply and "bladder" in reply
+    slots = assistant.slots(sender)
+    assert slots["triage_level"] is None and slots["check_bladder_bowel"] is None
+
+
+def test_so_what_now_after_a_reply_not_understood_starts_the_questions(assistant):
+    sender = assistant.new_sender()
+    assistant.texts(sender, "asdfgh")
+    reply = assistant.texts(sender, "so what now?")
+    assert "Next I'll ask a few short questions" in reply and "Where is the pain" in reply
+    assert assistant.tracker(sender)["active_loop"]["name"] == "triage_form"
+
+
+def test_a_parent_writing_for_a_grown_son_gets_his_questions_with_what_was_said_kept(assistant):
+    sender = assistant.new_sender()
+    reply = assistant.texts(sender, "Hi, I'm asking for my son, he's 25. he's got a stiff, "
+                                    "sore neck")
+    assert "didn't quite get that" not in reply and "his pain" in reply
+    assert "Where is his pain" not in reply
+    slots = assistant.slots(sender)
+    assert (slots["patient_relation"], slots["patient_age"], slots["pain_location"]) == (
+        "son", 25, "neck")
+
+
+def test_a_correction_said_at_a_later_question_changes_the_earlier_answer_once(assistant):
+    sender = assistant.new_sender()
+    for text in ["my lower back is sore", "no it stays put", "suddenly lifting", "2 weeks",
+                 "probably a 4"]:
+        assistant.texts(sender, text)
+    messages = assistant.say(sender, "actually more like a 2, not 4")
+    texts = [m.get("text") or "" for m in messages]
+    assert texts == ["Thanks, I've updated that.",
+                     "What makes it better or worse? (For example sitting, bending, walking, "
+                     "lying down, heat.)"]
+    slots = assistant.slots(sender)
+    assert slots["severity"] == 2 and slots["eases_worsens"] is None

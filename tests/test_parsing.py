@@ -166,6 +166,10 @@ def test_parse_pain_radiation(text, answering, expected):
     ("gradually over a few weeks", ("gradual", None)),
     ("no specific injury, it just came on", ("gradual", None)),
     ("it wasn't sudden", ("gradual", None)),
+    ("on and off for a while now", ("gradual", None)),
+    ("from hunching over my laptop all day", ("gradual", None)),
+    ("climbing down the ladder i felt my back go", ("sudden", None)),
+    ("a bolt of pain, then I collapsed", ("sudden", None)),
     ("it's been getting worse", None),
     ("after a few weeks it got bad", None),
     ("no idea", None),
@@ -353,6 +357,11 @@ def test_parse_desk_hours(text, answering, expected):
     ("I no longer play rugby", ("decreased", "rugby")),
     ("since the pain started I stopped running", ("decreased", "running")),
     ("went from three to two sessions", ("decreased", None)),
+    ("went from about 12 miles to almost 22 a week", ("increased", None)),
+    ("finally back to full training after 9 months", ("increased", None)),
+    ("just did my longest run yet", ("increased", "running")),
+    ("it's dropped a lot, gym once a week now", ("decreased", "gym")),
+    ("i've lightened my weights", ("decreased", "weights")),
     ("same as always", ("unchanged", None)),
     ("nothing changed", ("unchanged", None)),
     ("no change", ("unchanged", None)),
@@ -456,6 +465,8 @@ def test_replies_are_not_descriptions(text, real):
 @pytest.mark.parametrize("text, answer", [
     ("no it goes away when I stand up", False), ("ja it is new", True), ("nope", False),
     ("it does, since last week", True), ("where are you based?", None), ("/deny", False),
+    ("ag ja please", True), ("shame, no", False), ("uh huh", True), ("hmm", None),
+    ("no idea", None),
 ])
 def test_a_typed_yes_or_no(text, answer):
     assert parsing.parse_yes_no(text) is answer

@@ -211,8 +211,9 @@ def test_practice_details_come_from_the_configured_file(tmp_path, monkeypatch):
     assert slots["practice_name"] == "Test Physio"
 
 
-@pytest.mark.parametrize("text", ["no thanks", "ok", "yes please", "skip"])
-def test_answers_are_not_taken_for_names(text):
+@pytest.mark.parametrize("text", ["no thanks", "ok", "yes please", "skip", "lol", "hmm",
+                                  "sorry wait"])
+def test_answers_and_chat_fillers_are_not_taken_for_names(text):
     from actions.callbacks import clean_name
     assert clean_name(text) is None
 
@@ -299,6 +300,40 @@ def test_a_correction_said_in_passing_replaces_the_old_answer():
                       requested="eases_worsens")
     assert updates["duration_weeks"] == 4 and updates["corrected_slots"] == ["duration_weeks"]
     assert "eases_worsens" not in updates
+
+
+@pytest.mark.parametrize("text, slots, requested, expected", [
+    ("actually more like a 2, not 4", {"severity": 4}, "eases_worsens", {"severity": 2}),
+    ("actually more like a 6, not 8", {"severity": 8, "desk_hours": None}, "desk_hours",
+     {"severity": 6}),
+    ("sorry, 6 hours not 8", {"desk_hours": 8.0, "severity": 3}, "training_change",
+     {"desk_hours": 6.0}),
+])
+def test_a_bare_number_correcting_an_earlier_answer_changes_that_answer(
+        text, slots, requested, expected):
+    updates = extract(text, slots=slots, requested=requested)
+    assert {k: updates.get(k) for k in expected} == expected
+    assert requested not in updates and updates["corrected_slots"] == list(expected)
+
+
+def test_a_number_after_not_that_matches_no_earlier_answer_corrects_nothing():
+    updates = extract("actually more like a 2, not 4", slots={"severity": 5},
+                      requested="eases_worsens")
+    assert "severity" not in updates
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("hang on", "affirm", None),                 # a guess: the question is asked again
+    ("huh", "affirm", None),
+    ("sorry my phone", "deny", None),
+    ("/affirm", "affirm", True),                 # a button
+    ("ag ja please", "thank", True),             # read as a yes, whatever the classifier
+    ("yes I have had that, since Monday", "affirm", True),
+    ("I have had a bit of that since Monday", "affirm", True),  # long enough to trust
+])
+def test_a_safety_question_takes_a_said_yes_or_no_not_a_guessed_one(text, intent, expected):
+    updates = extract(text, intent=intent, requested="check_saddle_numbness")
+    assert updates.get("check_saddle_numbness") is expected
 
 
 def urgent_fever_awaiting_its_check():

@@ -45,9 +45,10 @@ QUESTION_ANSWERS = {
     "practice_contact": ("utter_faq/practice_contact",),
     "needling_for_me": ("utter_needling_for_me",),
     # "so what now?": where the conversation stands, never a goodbye.
-    "next_step": ("utter_next_step_in_questions", "utter_next_step_in_booking",
-                  "utter_next_step_booked", "utter_triage_summary", "utter_offer_booking",
-                  "utter_escalation_advice", "utter_what_can_you_do"),
+    "next_step": ("utter_next_step_start_questions", "utter_next_step_in_questions",
+                  "utter_next_step_in_booking", "utter_next_step_booked",
+                  "utter_triage_summary", "utter_offer_booking", "utter_escalation_advice",
+                  "utter_what_can_you_do"),
 }
 
 
