@@ -146,7 +146,8 @@ def _answer_to_requested(requested: Text, text: Text, intent: Text,
     return _parsed(requested, text, answering=True, today=today)
 
 
-_NOT_THE_OLD_NUMBER = re.compile(r"\bnot (?:a |an )?(\d+(?:\.\d+)?)(?:/10)?((?: ?\w+)?)")
+_NOT_THE_OLD_NUMBER = re.compile(
+    r"\bnot (?P<old>(?:a |an )?\d+(?:\.\d+)?(?:/10)?(?: ?\w+)?)")  # "not 4", "not 2 weeks"
 NUMBER_SLOTS = ("severity", "desk_hours", "duration_weeks")
 
 
@@ -165,7 +166,7 @@ def _correction_of_an_earlier_number(text: Text, slots: Dict[Text, Any],
         held = slots.get(slot)
         if held is None:
             continue
-        old = _parsed(slot, found.group(0)[4:], answering=True, today=today).get(slot)
+        old = _parsed(slot, found.group("old"), answering=True, today=today).get(slot)
         if old is None or abs(float(old) - float(held)) > 0.01:
             continue
         new = _parsed(slot, new_text, answering=True, today=today)
