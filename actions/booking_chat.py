@@ -359,13 +359,15 @@ class ValidateBookingForm(BookingFormRules, FormValidationAction):
 
     def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if times_asked(tracker, "callback_name", "booking_form",
+                       since="action_start_booking") < 2:
+            return {"callback_name": name_answer(value, dispatcher)}
         name = clean_name(value if isinstance(value, str) else "")
-        if name is None and times_asked(tracker, "callback_name", "booking_form",
-                                        since="action_start_booking") >= 2:
+        if name is None:
             # Asked twice already: the booking goes on, and reception asks the name.
             dispatcher.utter_message(response="utter_name_left_out")
-            return {"callback_name": NAME_NOT_GIVEN}
-        return {"callback_name": name_answer(value, dispatcher)}
+            name = NAME_NOT_GIVEN
+        return {"callback_name": name}
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
